@@ -1,0 +1,1 @@
+"""The database side of brs5-energy: migrations runner, local cluster and settings."""

@@ -1,0 +1,216 @@
+"""make migrate: apply versioned migrations, refresh the repeatable objects of db/, install the pg_cron jobs.
+
+Each migration runs in its own transaction that records it first; an advisory lock keeps two deployers apart;
+a checksum refuses a migration edited after it was applied. The repeatable objects (functions, procedures,
+views, grants) are re-applied together whenever any of them changed.
+"""
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from db import cluster, settings
+from db.schedule import JOBS
+
+MIGRATIONS = settings.ROOT / "migrations"
+REPEATABLE = [Path(__file__).parent / name for name in ("functions", "procedures", "views", "grants.sql")]
+LOCK_KEY = 0x62727335  # "brs5": one deployer at a time per database
+PG_CRON_LINES = (
+    "shared_preload_libraries = 'pg_cron'",
+    "cron.database_name = 'postgres'   # or the energy database",
+    "cron.use_background_workers = on",
+)
+
+
+class MigrationError(Exception):
+    """The database cannot be migrated as it is."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned migration file."""
+
+    version: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        """The file's text."""
+        return self.path.read_text()
+
+    @property
+    def checksum(self) -> str:
+        """What an applied migration must still hash to."""
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations() -> list[Migration]:
+    """The migrations in version order (NNNN_description.sql)."""
+    paths = sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    return [Migration(path.stem.split("_", 1)[0], path) for path in paths]
+
+
+def repeatable_files() -> list[Path]:
+    """The repeatable SQL files, in the order they must be applied."""
+    files = []
+    for entry in REPEATABLE:
+        files.extend(sorted(entry.glob("*.sql")) if entry.is_dir() else [entry])
+    return files
+
+
+def repeatable_checksum(files: list[Path]) -> str:
+    """One checksum over every repeatable file and its name."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+BOOKKEEPING = """
+CREATE SCHEMA IF NOT EXISTS deploy;
+CREATE TABLE IF NOT EXISTS deploy.migration (
+    version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS deploy.repeatable (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now());
+"""
+
+
+def require_pg_cron(conn: psycopg.Connection) -> str:
+    """The database pg_cron runs in, or a MigrationError naming the postgresql.conf lines to add."""
+    row = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()
+    if not row or not row[0]:
+        lines = "; ".join(PG_CRON_LINES)
+        raise MigrationError(
+            f"pg_cron is not loaded by this server: add to postgresql.conf ({lines}), restart it")
+    return row[0]
+
+
+def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
+    """Apply the pending migrations, one transaction each; refuse edited ones."""
+    applied = dict(conn.execute("SELECT version, checksum FROM deploy.migration").fetchall())
+    count = 0
+    for migration in migrations():
+        if migration.version in applied:
+            if applied[migration.version] != migration.checksum:
+                raise MigrationError(
+                    f"migration {migration.path.name} was changed after it was applied: restore it and put the "
+                    "change in a new migration")
+            continue
+        started = time.perf_counter()
+        with conn.transaction():
+            conn.execute("INSERT INTO deploy.migration (version, name, checksum) VALUES (%s, %s, %s)",
+                         (migration.version, migration.path.name, migration.checksum))
+            conn.execute(migration.sql)
+        report.append(f"applied {migration.path.name} ({(time.perf_counter() - started) * 1000:.0f} ms)")
+        count += 1
+    if not count:
+        report.append(f"migrations: none pending ({len(applied)} applied)")
+    return count
+
+
+def apply_repeatables(conn: psycopg.Connection, force: bool, report: list[str]) -> None:
+    """Re-apply every repeatable object when any of them changed (or a migration ran)."""
+    files = repeatable_files()
+    checksum = repeatable_checksum(files)
+    row = conn.execute("SELECT checksum FROM deploy.repeatable").fetchone()
+    if row and row[0] == checksum and not force:
+        report.append(f"objects in db/: unchanged ({len(files)} files)")
+        return
+    with conn.transaction():
+        for path in files:
+            try:
+                conn.execute(path.read_text())
+            except psycopg.Error as error:
+                raise MigrationError(f"{path.relative_to(settings.ROOT)}: {error}") from error
+        conn.execute("INSERT INTO deploy.repeatable (checksum) VALUES (%s) "
+                     "ON CONFLICT (only_row) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
+                     (checksum,))
+    report.append(f"objects in db/: applied {len(files)} files")
+
+
+def install_schedule(conn: psycopg.Connection, cron_database: str, report: list[str]) -> None:
+    """Create or update the pg_cron jobs, from pg_cron's database when it is not this one."""
+    here = conn.info.dbname
+    if cron_database == here:
+        cron_conn = conn
+    else:
+        params = conninfo_to_dict(conn.info.dsn)
+        params["password"] = conn.info.password or params.get("password")
+        cron_conn = psycopg.connect(make_conninfo(**{**params, "dbname": cron_database}), autocommit=True)
+    try:
+        cron_conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")
+        changed = 0
+        for job in JOBS:
+            database = cron_database if job.in_cron_database else here
+            row = cron_conn.execute(
+                "SELECT jobid, schedule, command, database FROM cron.job"
+                " WHERE jobname = %s AND username = current_user",
+                (job.name,)).fetchone()
+            if row and row[1:] == (job.schedule, job.command, database):
+                continue
+            if row:
+                cron_conn.execute("SELECT cron.alter_job(%s, %s, %s, %s)",
+                                  (row[0], job.schedule, job.command, database))
+            else:
+                cron_conn.execute("SELECT cron.schedule_in_database(%s, %s, %s, %s)",
+                                  (job.name, job.schedule, job.command, database))
+            changed += 1
+    finally:
+        if cron_conn is not conn:
+            cron_conn.close()
+    report.append(f"pg_cron: {changed} of {len(JOBS)} jobs created or updated (in database {cron_database})")
+
+
+def migrate(url: str, schedule: bool = True) -> list[str]:
+    """Bring the database at url up to date; returns what was done, one line per step."""
+    report: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        cron_database = require_pg_cron(conn)
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        conn.execute(BOOKKEEPING)
+        applied = apply_migrations(conn, report)
+        apply_repeatables(conn, force=applied > 0, report=report)
+        conn.execute("CALL energy.create_raw_partitions()")
+        if schedule:
+            install_schedule(conn, cron_database, report)
+    return report
+
+
+def main() -> int:
+    """Migrate DATABASE_URL, or the local cluster (started for the occasion) when it is not set."""
+    try:
+        settings.load_dotenv()
+        url = settings.text("DATABASE_URL")
+        started = False
+        if not url:
+            local = cluster.local_cluster()
+            started = cluster.start(local)
+            url = local.url()
+        try:
+            for line in migrate(url):
+                print(line)
+        finally:
+            if started:
+                cluster.stop(local)
+    except psycopg.OperationalError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"error: cannot connect to {settings.redacted(url)}: {first}", file=sys.stderr)
+        return 1
+    except psycopg.ProgrammingError as error:
+        print(f"error: bad DATABASE_URL: {error}", file=sys.stderr)
+        return 1
+    except (MigrationError, cluster.ClusterError, settings.ConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Installs the Debian packages the project needs when missing, or prints the exact command to run."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+PG_MAJOR = 15
+RUN_PACKAGES = [f"postgresql-{PG_MAJOR}", f"postgresql-{PG_MAJOR}-cron"]
+TEST_PACKAGES = [*RUN_PACKAGES, f"postgresql-{PG_MAJOR}-plpgsql-check", "chromium"]
+
+
+def missing(packages: list[str]) -> list[str]:
+    """The packages of the list that dpkg does not report as installed."""
+    absent = []
+    for package in packages:
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+        )
+        if "install ok installed" not in result.stdout:
+            absent.append(package)
+    return absent
+
+
+def ensure(packages: list[str]) -> None:
+    """Install the missing packages with apt-get when allowed, otherwise exit with the command to run."""
+    if not shutil.which("dpkg-query"):
+        print(f"not a Debian system: make sure these are installed: {' '.join(packages)}")
+        return
+    absent = missing(packages)
+    if not absent:
+        return
+    command = ["apt-get", "install", "-y", "--no-install-recommends", *absent]
+    if os.geteuid() != 0:
+        sys.exit(f"missing system packages: run  sudo apt-get update && sudo {' '.join(command)}")
+    print(f"installing {' '.join(absent)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(command, check=True, env=env)
+
+
+if __name__ == "__main__":
+    ensure(TEST_PACKAGES if sys.argv[1:] == ["test"] else RUN_PACKAGES)
