@@ -12,6 +12,8 @@ DECLARE
     v_start timestamptz;
     v_end timestamptz;
 BEGIN
+    -- Two runs at once would both try to create the same tables: the second waits, then finds them.
+    PERFORM pg_advisory_xact_lock(7135200001);
     FOR v_day IN SELECT d::date FROM generate_series(v_today - 1, v_today + p_days_ahead, interval '1 day') d LOOP
         v_name := 'raw_reading_' || to_char(v_day, 'YYYYMMDD');
         CONTINUE WHEN to_regclass('energy.' || v_name) IS NOT NULL;
