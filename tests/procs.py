@@ -1,0 +1,48 @@
+"""Start the project's programs as real processes for the tests, and wait for conditions without fixed sleeps."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from db.settings import ROOT
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(module: str, *args: str, log: Path, **env: str) -> subprocess.Popen:
+    """Run python -m module with arguments, its output going to a log file."""
+    handle = log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
+                            env={**os.environ, "LOG_LEVEL": "INFO", **env})
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGINT) -> int:
+    """Stop a process (Ctrl-C by default) and return its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def wait_for(condition, timeout: float = 30.0, every: float = 0.2, what: str = "condition"):
+    """Poll until condition() is truthy; returns its value or fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
