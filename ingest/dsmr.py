@@ -51,10 +51,13 @@ class Collector:
             writer.close()
 
     async def run(self, host: str, port: int, silence: float) -> None:
-        """Follow the bridge forever, reconnecting with backoff."""
+        """Follow the bridge and replay the spool, forever."""
+        await asyncio.gather(self.follow_forever(host, port, silence), self.writer.keep_replaying())
+
+    async def follow_forever(self, host: str, port: int, silence: float) -> None:
+        """Follow the bridge, reconnecting with backoff."""
         backoff = Backoff()
         stats_at = time.monotonic()
-        replaying = asyncio.create_task(self.writer.keep_replaying())  # noqa: F841 - kept alive by the loop
         while True:
             stored_before = self.stored
             try:

@@ -172,7 +172,7 @@ def test_late_readings_change_their_hour_day_week_and_month(db, power, meter):
     run(db, local(2026, 5, 1, 3))  # April is complete
     late_ts = local(2026, 4, 30, 10, 30)
     late_gauge = [(late_ts, 99999.0)]
-    before, after = [v for ts, v in counter if ts < late_ts][-1], [v for ts, v in counter if ts > late_ts][0]
+    before, after = [v for ts, v in counter if ts < late_ts][-1], next(v for ts, v in counter if ts > late_ts)
     late_counter = [(late_ts, (before + after) / 2)]
     write(db, power, late_gauge)
     write(db, meter, late_counter)
