@@ -20,6 +20,7 @@ def free_port() -> int:
 
 def start(module: str, *args: str, log: Path, **env: str) -> subprocess.Popen:
     """Run python -m module with arguments, its output going to a log file."""
+    log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("ab")
     return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
                             env={**os.environ, "LOG_LEVEL": "INFO", **env})
