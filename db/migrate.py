@@ -18,6 +18,7 @@ from db import cluster, settings
 from db.schedule import JOBS
 
 MIGRATIONS = settings.ROOT / "migrations"
+# Views are applied in file-name order: the number in front puts a view after those it reads.
 REPEATABLE = [Path(__file__).parent / name for name in ("functions", "procedures", "views", "grants.sql")]
 LOCK_KEY = 0x62727335  # "brs5": one deployer at a time per database
 PG_CRON_LINES = (

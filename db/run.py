@@ -54,23 +54,23 @@ def start(service: Service) -> subprocess.Popen:
                             env={**os.environ, **service.env})
 
 
-def supervise(children: dict[Service, subprocess.Popen]) -> None:
+def supervise(children: list[tuple[Service, subprocess.Popen]]) -> None:
     """Restart a child that exits, until Ctrl-C."""
     while True:
         time.sleep(1)
-        for service, process in children.items():
+        for index, (service, process) in enumerate(children):
             if process.poll() is not None:
                 print(f"{service.name} exited with {process.returncode}; restarting in 5 s", flush=True)
                 time.sleep(5)
-                children[service] = start(service)
+                children[index] = (service, start(service))
 
 
-def stop(children: dict[Service, subprocess.Popen]) -> None:
+def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:
     """Stop every child, politely first."""
-    for process in children.values():
+    for _, process in children:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
-    for process in children.values():
+    for _, process in children:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -81,7 +81,7 @@ def main() -> int:
     """Run everything until Ctrl-C, then stop what was started."""
     settings.load_dotenv()
     local = None
-    children: dict[Service, subprocess.Popen] = {}
+    children: list[tuple[Service, subprocess.Popen]] = []
     try:
         url = settings.text("DATABASE_URL")
         if not url:
@@ -92,7 +92,8 @@ def main() -> int:
         for line in migrate.migrate(url):
             print(line)
         print(f"database: psql {settings.redacted(url)}   (or: make psql)", flush=True)
-        children = {service: start(service) for service in services(url)}
+        for service in services(url):
+            children.append((service, start(service)))
         supervise(children)
     except KeyboardInterrupt:
         print("\nstopping", flush=True)

@@ -60,8 +60,8 @@ class Bridge:
         try:
             while await reader.read(4096):
                 pass
-        except OSError:
-            pass
+        except (OSError, asyncio.CancelledError):
+            pass  # the client went away, or we are shutting down
         finally:
             self.clients.discard(writer)
             writer.close()

@@ -1,0 +1,99 @@
+"""JSON endpoints behind the dashboard; each returns what the views say, formatted, and validates its input."""
+
+from datetime import date
+
+import psycopg
+from flask import Blueprint, jsonify, request
+from psycopg_pool import PoolTimeout
+
+from web.db import fetch
+from web.periods import window
+
+bp = Blueprint("api", __name__)
+LEVELS = ("hour", "day", "week", "month")
+LABELS = {"hour": "%H:%M", "day": "%d", "week": "W%V", "month": "%b"}
+
+
+class BadRequest(Exception):
+    """A query parameter the API cannot use; the message says which and why."""
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest):
+    """400 with the reason."""
+    return jsonify(error=str(error)), 400
+
+
+@bp.app_errorhandler(psycopg.OperationalError)
+@bp.app_errorhandler(PoolTimeout)
+def database_unavailable(_error):
+    """503 while the database cannot be reached."""
+    return jsonify(error="database unavailable"), 503
+
+
+def one(rows: list[dict]) -> dict | None:
+    """The single row of a one-row view, or None."""
+    return rows[0] if rows else None
+
+
+@bp.get("/api/live")
+def live():
+    """The current power flow and the last ten minutes of it."""
+    return jsonify(now=one(fetch("live")), recent=fetch("recent"))
+
+
+@bp.get("/api/today")
+def today():
+    """Energy so far today."""
+    return jsonify(today=one(fetch("today")))
+
+
+def anchor_date() -> date:
+    """The date= parameter (default today)."""
+    text = request.args.get("date")
+    if text is None:
+        return date.today()
+    try:
+        anchor = date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"date must be YYYY-MM-DD, got {text!r}") from None
+    if not 2000 <= anchor.year <= 2100:
+        raise BadRequest(f"date must be between 2000 and 2100, got {text!r}")
+    return anchor
+
+
+@bp.get("/api/history")
+def history():
+    """Energy per hour of a day, day of a month, week (twelve of them) or month of a year."""
+    level = request.args.get("level", "day")
+    if level not in LEVELS:
+        raise BadRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    span = window(level, anchor_date())
+    rows = fetch("history", level=level, start=span.start, end=span.end)
+    for row in rows:
+        row["label"] = row.pop("local_start").strftime(LABELS[level])
+    return jsonify(level=level, title=span.title, previous=span.previous.isoformat(), next=span.next.isoformat(),
+                   rows=rows)
+
+
+@bp.get("/api/capacity")
+def capacity():
+    """This month's peak quarter hour and the last twelve months."""
+    months = fetch("capacity")
+    return jsonify(current=months[0] if months else None, months=list(reversed(months)))
+
+
+@bp.get("/api/status")
+def status():
+    """Freshness of each source and how far the aggregation has got."""
+    return jsonify(sources=fetch("sources"), aggregation=fetch("aggregation"))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Up, and whether the database answers."""
+    try:
+        fetch("health")
+    except (psycopg.Error, PoolTimeout):
+        return jsonify(status="degraded", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,32 @@
+"""The dashboard's database access: a small pool of read-only connections and the named queries."""
+
+import re
+from pathlib import Path
+
+from flask import Flask, current_app
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+
+def load_queries(path: Path = Path(__file__).with_name("queries.sql")) -> dict[str, str]:
+    """The '-- name: x' sections of queries.sql, by name."""
+    parts = re.split(r"^-- name: (\w+)\n", path.read_text(), flags=re.MULTILINE)
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+QUERIES = load_queries()
+
+
+def init_app(app: Flask) -> None:
+    """Open the pool lazily (the page can load while the database is still starting)."""
+    app.extensions["pool"] = ConnectionPool(app.config["DATABASE_URL"], min_size=1, max_size=4, open=False,
+                                            kwargs={"autocommit": True, "row_factory": dict_row}, timeout=5)
+
+
+def fetch(name: str, **params) -> list[dict]:
+    """Run a named query and return its rows as dicts."""
+    pool: ConnectionPool = current_app.extensions["pool"]
+    if pool.closed:
+        pool.open()
+    with pool.connection() as conn:
+        return conn.execute(QUERIES[name], params or None).fetchall()

@@ -1,0 +1,32 @@
+-- Named queries of the dashboard; every one reads views only.
+
+-- name: live
+SELECT solar_w, import_w, export_w, consumption_w, solar_share_pct, rated_w, solar_at, grid_at
+FROM energy.power_flow;
+
+-- name: recent
+SELECT ts, solar_w, import_w, export_w FROM energy.recent_power ORDER BY ts;
+
+-- name: today
+SELECT produced_kwh, imported_kwh, exported_kwh, consumed_kwh, self_consumption_pct, self_sufficiency_pct, gas_m3
+FROM energy.flows WHERE level = 'today';
+
+-- name: history
+SELECT local_start, produced_kwh, imported_kwh, exported_kwh, consumed_kwh, self_consumption_pct,
+       self_sufficiency_pct, gas_m3
+FROM energy.flows
+WHERE level = %(level)s AND local_start >= %(start)s AND local_start < %(end)s
+ORDER BY local_start;
+
+-- name: capacity
+SELECT month, peak_w, peak_at, billed_w, average_12_months_w FROM energy.capacity_tariff ORDER BY month DESC LIMIT 13;
+
+-- name: sources
+SELECT source, last_reading, age_seconds, stale FROM energy.source_status ORDER BY source;
+
+-- name: aggregation
+SELECT level, done_until, extract(epoch FROM behind) AS behind_seconds, late
+FROM energy.aggregation_status ORDER BY done_until NULLS FIRST;
+
+-- name: health
+SELECT 1 AS ok;
