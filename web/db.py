@@ -7,8 +7,10 @@ from flask import Flask, current_app
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+QUERY_FILE = Path(__file__).with_name("queries.sql")
 
-def load_queries(path: Path = Path(__file__).with_name("queries.sql")) -> dict[str, str]:
+
+def load_queries(path: Path = QUERY_FILE) -> dict[str, str]:
     """The '-- name: x' sections of queries.sql, by name."""
     parts = re.split(r"^-- name: (\w+)\n", path.read_text(), flags=re.MULTILINE)
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
