@@ -15,7 +15,9 @@ FROM energy.flows WHERE level = 'today';
 SELECT local_start, produced_kwh, imported_kwh, exported_kwh, consumed_kwh, self_consumption_pct,
        self_sufficiency_pct, gas_m3
 FROM energy.flows
-WHERE level = %(level)s AND local_start >= %(start)s AND local_start < %(end)s
+WHERE level = %(level)s
+  AND period_start >= timezone(energy.time_zone(), %(start)s::timestamp)
+  AND period_start < timezone(energy.time_zone(), %(end)s::timestamp)
 ORDER BY local_start;
 
 -- name: capacity

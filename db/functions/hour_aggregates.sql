@@ -10,6 +10,7 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET work_mem = '64MB'  -- sorts a day of readings (2.6 million rows at 30 metrics) in memory
 AS $$
     WITH hourly AS (
         SELECT r.metric_id, r.ts, r.value, date_trunc('hour', r.ts, p_tz) AS hour
