@@ -122,6 +122,16 @@ def write_config(cluster: LocalCluster) -> None:
     )
 
 
+def alive(pid: int) -> bool:
+    """Whether pid is a running (not zombie) PostgreSQL server process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    name, state = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2]
+    return name in ("postgres", "postmaster") and state != "Z"
+
+
 def server_pid(cluster: LocalCluster) -> int | None:
     """The pid of the running server, removing a lock file left behind by a killed one."""
     pid_file = cluster.data_dir / "postmaster.pid"
@@ -129,11 +139,7 @@ def server_pid(cluster: LocalCluster) -> int | None:
         pid = int(pid_file.read_text().split()[0])
     except (FileNotFoundError, IndexError, ValueError):
         return None
-    try:
-        comm = Path(f"/proc/{pid}/comm").read_text().strip()
-    except FileNotFoundError:
-        comm = ""
-    if comm in ("postgres", "postmaster"):
+    if alive(pid):
         return pid
     print(f"removing {pid_file}: its server (pid {pid}) is gone", file=sys.stderr)
     pid_file.unlink()
