@@ -88,7 +88,7 @@ class Bridge:
             frame = self.args.replay.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
             while True:
                 yield frame
-        house = Household(now=datetime.now(UTC).replace(microsecond=0), solar_peak=self.args.solar_peak)
+        house = Household(now=datetime.now(UTC).replace(microsecond=0), panels_peak=self.args.panels_peak)
         while True:
             house.advance(self.args.step or self.args.interval)
             yield telegram(house)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="TCP port (0 picks a free one)")
     parser.add_argument("--interval", type=positive(), default=1.0, help="real seconds between telegrams")
     parser.add_argument("--step", type=positive(), help="simulated seconds per telegram (default: the interval)")
-    parser.add_argument("--solar-peak", type=positive(), default=4000.0, help="panel power in W")
+    parser.add_argument("--panels-peak", type=positive(), default=5400.0, help="peak power of the panels in W")
     parser.add_argument("--replay", type=Path, help="send this telegram file over and over instead")
     for fault, what in (("bad-crc", "a wrong CRC"), ("non-ascii", "a non-ASCII byte"),
                         ("garbage", "random bytes before it"), ("truncate", "only its first half"),

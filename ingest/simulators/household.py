@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ingest.simulators.solar import clear_sky_power
+from ingest.simulators.inverter import InverterModel
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 GAS_CAPTURE = timedelta(minutes=5)
@@ -31,7 +31,7 @@ class Household:
     """The state of the meter; advance() moves it on by one telegram."""
 
     now: datetime
-    solar_peak: float = 4000.0
+    panels_peak: float = 5400.0  # the same panels as the inverter simulator's, so both simulators agree
     seed: int = 1
     import_kwh: list[float] = field(default_factory=lambda: [1234.567, 2345.678])
     export_kwh: list[float] = field(default_factory=lambda: [345.678, 12.345])
@@ -62,7 +62,8 @@ class Household:
         self.gas_m3 += self.gas_rate() * seconds / 3600
         self._track_demand(imported, seconds)
         self.now += timedelta(seconds=seconds)
-        net = self.load(self.now) - clear_sky_power(self.now, self.solar_peak) * 0.96
+        _, solar = InverterModel(now=self.now, panels_peak=self.panels_peak).active_power(self.now)
+        net = self.load(self.now) - solar
         self.power = (round(max(net, 0.0)), round(max(-net, 0.0)))  # whole watts, as the meter shows
         self.voltages = tuple(round(230 + self.rng.uniform(-4, 4), 1) for _ in range(3))
         captured = self.now - (self.now - datetime.min.replace(tzinfo=self.now.tzinfo)) % GAS_CAPTURE
