@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.readings import BRUSSELS, COLUMNS, expected, local_period, metric_id, stored, write
 
@@ -20,7 +21,7 @@ def local(*args) -> datetime:
 
 def run(conn, now: datetime, procedure: str = "run_aggregations") -> None:
     """Call an aggregation procedure as if the clock said now."""
-    conn.execute(f"CALL energy.{procedure}(%s)", (now,))  # procedure: a fixed name from the test
+    conn.execute(sql.SQL("CALL {}(%s)").format(sql.Identifier("energy", procedure)), (now,))
 
 
 def series(start: datetime, end: datetime, step: timedelta, value, seed: int = 1) -> list[tuple[datetime, float]]:
@@ -115,7 +116,9 @@ def test_counter_deltas_add_up_to_the_meter_difference_across_gaps(db, meter):
     run(db, local(2026, 1, 13, 1))
     first_day_start = local(2026, 1, 5)
     for level in ("hour", "day", "week"):
-        total = db.execute(f"SELECT sum(delta) FROM energy.agg_{level} WHERE metric_id = %s", (meter,)).fetchone()[0]
+        table = sql.Identifier("energy", f"agg_{level}")
+        query = sql.SQL("SELECT sum(delta) FROM {} WHERE metric_id = %s").format(table)
+        total = db.execute(query, (meter,)).fetchone()[0]
         assert math.isclose(total, readings[-1][1] - readings[0][1]), level
     week = stored(db, "week", meter)[first_day_start]
     assert math.isclose(week["delta"], readings[-1][1] - readings[0][1])
@@ -210,7 +213,8 @@ def test_late_readings_of_a_cleaned_day_are_merged_without_double_counting(db, p
 def table_contents(conn) -> dict:
     """Everything the procedures write."""
     tables = ["agg_hour", "agg_day", "agg_week", "agg_month", "agg_progress", "stale_period"]
-    return {t: conn.execute(f"SELECT * FROM energy.{t} ORDER BY 1, 2").fetchall() for t in tables}  # fixed names
+    return {t: conn.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(sql.Identifier("energy", t))).fetchall()
+            for t in tables}
 
 
 def test_a_second_run_changes_nothing(db, power, meter):

@@ -68,6 +68,14 @@ def test_the_dashboard_in_chromium(db_url, db, tmp_path):
             page.click("#history-previous")
             page.wait_for_function(f"() => document.getElementById('history-title').textContent !== '{this_month}'")
             wait_for(lambda: chart_points(page, "history-chart") > 0, what="last month's days drawn")
+
+            page.click("button[data-level='hour']")
+            page.wait_for_function(
+                "() => /^\\d{4}-\\d{2}-\\d{2}$/.test(document.getElementById('history-title').textContent)")
+            today = page.text_content("#history-title")
+            page.click("#history-previous")
+            page.wait_for_function(f"() => document.getElementById('history-title').textContent !== '{today}'")
+            wait_for(lambda: chart_points(page, "history-chart") > 0, what="yesterday's hours drawn")
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
             browser.close()
