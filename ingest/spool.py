@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -25,11 +26,20 @@ class Spool:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.batches, self.readings, self.oldest = 0, 0, None
+        self._end_torn_line()
         for batch in self.read():  # what an earlier run left behind
             self._count(batch)
         if self.batches:
             log.warning("spool %s holds %d readings from an earlier run: replaying when the database answers",
                         path, self.readings)
+
+    def _end_torn_line(self) -> None:
+        """End a line left unfinished by a crash, so the next batch does not join it."""
+        if self.path.exists() and self.path.stat().st_size:
+            with self.path.open("rb+") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
 
     def _count(self, batch: list[Reading]) -> None:
         """Track size and age for the log."""
@@ -47,19 +57,18 @@ class Spool:
             os.fsync(handle.fileno())
         self._count(batch)
 
-    def read(self) -> list[list[Reading]]:
-        """Every batch, oldest first; a line cut short by a crash is skipped with a warning."""
+    def read(self) -> Iterator[list[Reading]]:
+        """Every batch, oldest first, read as needed (a long outage spools more than memory should hold);
+        a line cut short by a crash is skipped with a warning."""
         if not self.path.exists():
-            return []
-        batches = []
+            return
         with self.path.open() as handle:
             for number, line in enumerate(handle, start=1):
                 try:
                     rows = json.loads(line)
-                    batches.append([Reading(datetime.fromisoformat(ts), metric, value) for ts, metric, value in rows])
+                    yield [Reading(datetime.fromisoformat(ts), metric, value) for ts, metric, value in rows]
                 except (ValueError, TypeError):
                     log.warning("spool %s line %d is damaged (cut short by a crash?): skipped", self.path, number)
-        return batches
 
     def clear(self) -> None:
         """Forget everything once it is stored."""

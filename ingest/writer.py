@@ -39,30 +39,43 @@ class Writer:
         self.conn: psycopg.AsyncConnection | None = None
         self.retry_at, self.retry_delay, self.logged_at = 0.0, 1.0, -math.inf
         self.stored = 0
+        # The spool is cleared after a replay: nothing may be appended while one runs.
+        self.spool_lock = asyncio.Lock()
 
     async def write(self, batch: list[Reading]) -> None:
         """Store a batch now, or spool it (after what is already spooled) to replay later."""
         batch = [r for r in batch if self._valid(r)]
         if not batch:
             return
-        if not self.spool and await self._insert(batch):
-            return
-        self.spool.append(batch)
+        async with self.spool_lock:
+            if not self.spool and await self._insert(batch):
+                return
+            self.spool.append(batch)
         await self.replay()
         self._log_spool()
 
     async def replay(self) -> bool:
         """Replay the spool in order when the database answers; True when nothing is left in it."""
+        async with self.spool_lock:
+            return await self._replay()
+
+    async def _replay(self) -> bool:
+        """Replay while holding the spool lock."""
         if not self.spool:
             return True
         if self.clock() < self.retry_at:
             return False
-        readings = [r for batch in self.spool.read() for r in batch]
-        started = time.perf_counter()
-        for offset in range(0, len(readings), REPLAY_CHUNK):
-            if not await self._insert(readings[offset:offset + REPLAY_CHUNK]):
-                return False
-        log.info("spool replayed: %d readings in %.2f s", len(readings), time.perf_counter() - started)
+        started, replayed, chunk = time.perf_counter(), 0, []
+        for batch in self.spool.read():
+            chunk += batch
+            if len(chunk) >= REPLAY_CHUNK:
+                if not await self._insert(chunk):
+                    return False
+                replayed, chunk = replayed + len(chunk), []
+        if chunk and not await self._insert(chunk):
+            return False
+        replayed += len(chunk)
+        log.info("spool replayed: %d readings in %.2f s", replayed, time.perf_counter() - started)
         self.spool.clear()
         return True
 
