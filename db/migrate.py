@@ -175,6 +175,8 @@ def migrate(url: str, schedule: bool = True) -> list[str]:
     with psycopg.connect(url, autocommit=True) as conn:
         cron_database = require_pg_cron(conn)
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        if cron_database == conn.info.dbname:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")  # before the views that read its tables
         conn.execute(BOOKKEEPING)
         applied = apply_migrations(conn, report)
         apply_repeatables(conn, force=applied > 0, report=report)

@@ -85,8 +85,8 @@ def capacity():
 
 @bp.get("/api/status")
 def status():
-    """Freshness of each source and how far the aggregation has got."""
-    return jsonify(sources=fetch("sources"), aggregation=fetch("aggregation"))
+    """Freshness of each source, how far the aggregation has got, and the last run of each job."""
+    return jsonify(sources=fetch("sources"), aggregation=fetch("aggregation"), jobs=fetch("job_runs"))
 
 
 @bp.get("/healthz")

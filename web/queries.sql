@@ -30,5 +30,8 @@ SELECT source, last_reading, age_seconds, stale FROM energy.source_status ORDER 
 SELECT level, done_until, extract(epoch FROM behind) AS behind_seconds, late
 FROM energy.aggregation_status ORDER BY done_until NULLS FIRST;
 
+-- name: job_runs
+SELECT job, status, start_time, end_time, message FROM energy.job_runs ORDER BY start_time DESC;
+
 -- name: health
 SELECT 1 AS ok;

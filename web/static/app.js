@@ -96,7 +96,7 @@ async function refreshCapacity() {
 }
 
 async function refreshStatus() {
-  const { sources, aggregation } = await getJSON("/api/status");
+  const { sources, aggregation, jobs } = await getJSON("/api/status");
   $("freshness").replaceChildren(...sources.map((s) => {
     const badge = document.createElement("span");
     badge.className = `badge ${s.stale ? "stale" : "fresh"}`;
@@ -104,10 +104,16 @@ async function refreshStatus() {
     return badge;
   }));
   const hours = aggregation.find((a) => a.level === "hour");
-  $("aggregation").textContent = hours && hours.done_until
-    ? `Hours aggregated up to ${new Date(hours.done_until).toLocaleString()}${hours.late ? " (late: check the pg_cron jobs)" : ""}`
-    : "No hour aggregated yet.";
-  $("aggregation").classList.toggle("late", Boolean(hours && hours.late));
+  const failed = jobs.filter((j) => j.status === "failed");
+  const last = jobs[0];
+  $("aggregation").textContent = [
+    hours && hours.done_until
+      ? `Hours aggregated up to ${new Date(hours.done_until).toLocaleString()}${hours.late ? " (late: check the pg_cron jobs)" : ""}.`
+      : "No hour aggregated yet.",
+    last ? `Last job: ${last.job} ${last.status} at ${new Date(last.start_time).toLocaleTimeString()}.` : "",
+    ...failed.map((j) => `${j.job} failed: ${j.message}`),
+  ].join(" ");
+  $("aggregation").classList.toggle("late", Boolean((hours && hours.late) || failed.length));
 }
 
 function every(ms, task) {
