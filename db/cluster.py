@@ -193,9 +193,9 @@ def stop(cluster: LocalCluster) -> None:
 
 def main(argv: list[str]) -> int:
     """python -m db.cluster start|stop|status|url|psql."""
-    settings.load_dotenv()
     command = argv[0] if argv else "status"
     try:
+        settings.load_dotenv()
         cluster = local_cluster()
         if command == "start":
             start(cluster)

@@ -79,10 +79,10 @@ def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:
 
 def main() -> int:
     """Run everything until Ctrl-C, then stop what was started."""
-    settings.load_dotenv()
     local = None
     children: list[tuple[Service, subprocess.Popen]] = []
     try:
+        settings.load_dotenv()
         url = settings.text("DATABASE_URL")
         if not url:
             local = cluster.local_cluster()

@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from db import settings
@@ -10,18 +11,22 @@ from db import settings
 class EnvDefault(argparse.Action):
     """An option whose default comes from an environment variable, named in --help."""
 
-    def __init__(self, env: str, default=None, required=False, **kwargs):
+    def __init__(self, env: str, default=None, **kwargs):
         value = settings.text(env)
-        super().__init__(default=value if value is not None else default, required=False, **kwargs)
+        super().__init__(default=value if value is not None else default, **kwargs)
         self.help = f"{self.help} [env {env}" + (f", default {default}]" if default is not None else "]")
 
     def __call__(self, parser, namespace, values, option_string=None):
+        """A value given on the command line wins over the environment."""
         setattr(namespace, self.dest, values)
 
 
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the database, spool and logging options."""
-    settings.load_dotenv()
+    try:
+        settings.load_dotenv()
+    except settings.ConfigError as error:
+        sys.exit(f"error: {error}")
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--database-url", action=EnvDefault, env="INGEST_DATABASE_URL",
                         help="where to write readings, as the energy_ingest role (derived from DATABASE_URL, "

@@ -9,8 +9,8 @@ from web import create_app
 
 def main() -> int:
     """Serve until interrupted, with a threaded server good enough for a household."""
-    settings.load_dotenv()
     try:
+        settings.load_dotenv()
         host = settings.text("WEB_HOST", "127.0.0.1")
         port = settings.port("WEB_PORT", 8080)
     except settings.ConfigError as error:
