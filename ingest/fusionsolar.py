@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from db import settings
 from ingest import options
+from ingest.backoff import Backoff
 from ingest.spool import Reading
 from ingest.writer import Writer
 
@@ -176,17 +177,15 @@ class Collector:
         await self.writer.replay()
 
     async def run(self) -> None:
-        """Poll forever; failures wait longer each time (never a tight loop), a success restores the pace."""
-        wait = self.interval
+        """Poll forever; failures wait twice as long each time (never a tight loop), a success restores the pace."""
+        backoff = Backoff(2 * self.interval, BACKOFF_CEILING)
         while True:
             try:
                 await self.once()
+                backoff.reset()
                 wait = self.interval
-            except RateLimited as error:
-                wait = min(max(wait, self.interval) * 2, BACKOFF_CEILING)
-                log.warning("%s: next call in %.0f s", error, wait)
-            except FusionSolarError as error:
-                wait = min(max(wait, self.interval) * 2, BACKOFF_CEILING)
+            except FusionSolarError as error:  # 407 (RateLimited) included
+                wait = backoff.next()
                 log.warning("%s: skipped, next call in %.0f s", error, wait)
             await asyncio.sleep(wait)
 

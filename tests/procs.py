@@ -2,20 +2,13 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from db.run import free_port  # noqa: F401 - the tests' one way to pick a port
 from db.settings import ROOT
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(module: str, *args: str, log: Path, **env: str) -> subprocess.Popen:
