@@ -13,16 +13,16 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
-	$(BIN)/python -m db.system run
-	$(BIN)/python -m db.run
+	$(BIN)/python -m stack.system run
+	$(BIN)/python -m stack.run
 
 test: $(INSTALLED)
-	$(BIN)/python -m db.system test
+	$(BIN)/python -m stack.system test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: $(INSTALLED)
-	$(BIN)/python -m db.system run
+	$(BIN)/python -m stack.system run
 	$(BIN)/python -m db.migrate
 
 psql: $(INSTALLED)
@@ -32,7 +32,7 @@ db-start db-stop: $(INSTALLED)
 	$(BIN)/python -m db.cluster $(subst db-,,$@)
 
 bench: $(INSTALLED)
-	$(BIN)/python -m db.system test
+	$(BIN)/python -m stack.system test
 	$(BIN)/python -m tests.bench
 
 lint: $(INSTALLED)

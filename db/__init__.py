@@ -1,1 +1,1 @@
-"""The database side of brs5-energy: migrations runner, local cluster and settings."""
+"""The database: the migration runner, the repeatable SQL objects, the pg_cron jobs and the local cluster."""

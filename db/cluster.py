@@ -13,8 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from db import settings
-from db.system import PG_MAJOR
+from stack import settings
+from stack.system import PG_MAJOR
 
 DATABASE = "energy"
 SUPERUSER = "postgres"

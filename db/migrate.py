@@ -14,8 +14,9 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from db import cluster, settings
+from db import cluster
 from db.schedule import JOBS
+from stack import settings
 
 MIGRATIONS = settings.ROOT / "migrations"
 # Views are applied in file-name order: the number in front puts a view after those it reads.

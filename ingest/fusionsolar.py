@@ -14,11 +14,11 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-from db import settings
 from ingest import options
 from ingest.backoff import Backoff
 from ingest.spool import Reading
 from ingest.writer import Writer
+from stack import settings
 
 log = logging.getLogger("ingest.fusionsolar")
 INVERTER_TYPES = (1, 38)  # string inverter, residential inverter

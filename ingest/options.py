@@ -5,7 +5,7 @@ import logging
 import sys
 from pathlib import Path
 
-from db import settings
+from stack import settings
 
 
 class EnvDefault(argparse.Action):

@@ -15,11 +15,11 @@ from tempfile import TemporaryDirectory
 import psycopg
 
 from db import migrate
-from db.settings import with_user
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
 from ingest.spool import Reading, Spool
 from ingest.writer import Writer
+from stack.settings import with_user
 from tests.pg import start_server, stop_server
 from tests.procs import free_port, start, stop, wait_for
 

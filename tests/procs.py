@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from db.run import free_port  # noqa: F401 - the tests' one way to pick a port
-from db.settings import ROOT
+from stack.run import free_port  # noqa: F401 - the tests' one way to pick a port
+from stack.settings import ROOT
 
 
 def start(module: str, *args: str, log: Path, **env: str) -> subprocess.Popen:

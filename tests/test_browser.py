@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.settings import ROOT, with_user
+from stack.settings import ROOT, with_user
 from tests.procs import free_port, start, stop, wait_for
 from tests.readings import metric_id, write
 from tests.test_web import RATES, seed_counters

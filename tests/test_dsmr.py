@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.settings import ROOT, with_user
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
 from ingest.telegram import Framer, TelegramError, parse, readings
+from stack.settings import ROOT, with_user
 from tests.procs import free_port, start, stop, wait_for
 
 EXAMPLE = ROOT / "tests" / "data" / "fluvius-example.txt"  # CRLF line ends, as sent

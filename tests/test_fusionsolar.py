@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg
 import pytest
 
-from db.settings import with_user
 from ingest.fusionsolar import Api, Collector, FusionSolarError
 from ingest.writer import Writer
+from stack.settings import with_user
 from tests.procs import start
 
 SECRET = "s3cret-system-code"

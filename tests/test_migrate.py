@@ -7,7 +7,8 @@ import sys
 import psycopg
 import pytest
 
-from db import migrate, settings
+from db import migrate
+from stack import settings
 from tests.conftest import admin
 from tests.pg import start_server, stop_server
 

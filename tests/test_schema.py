@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from db.settings import with_user
+from stack.settings import with_user
 
 INSERT = """
 INSERT INTO energy.raw_reading (ts, metric_id, value)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from db.settings import with_user
 from ingest.registers import REGISTERS, decode, encode, requests
 from ingest.simulators.inverter import InverterModel
 from ingest.simulators.sun2000 import OneClientServer, Simulator
+from stack.settings import with_user
 from tests.procs import free_port, start, stop, wait_for
 
 NOON = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)

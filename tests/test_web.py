@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.settings import with_user
+from stack.settings import with_user
 from tests.readings import metric_id, write
 from tests.test_aggregation import local
 from web import create_app

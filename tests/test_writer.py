@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from db.settings import with_user
 from ingest.spool import Reading, Spool
 from ingest.writer import Writer
+from stack.settings import with_user
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 NAMES = {"power_import", "power_export"}

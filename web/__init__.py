@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 
-from db import settings
+from stack import settings
 
 
 def web_database_url() -> str:

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from db import settings
+from stack import settings
 from web import create_app
 
 

@@ -11,10 +11,10 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-from db import settings
 from ingest.options import EnvDefault, positive, setup_logging
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
+from stack import settings
 
 log = logging.getLogger("simulators.dsmr_bridge")
 

@@ -14,10 +14,10 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from db import settings
 from ingest.options import EnvDefault, setup_logging
 from ingest.registers import REGISTERS, encode
 from ingest.simulators.inverter import InverterModel
+from stack import settings
 
 log = logging.getLogger("simulators.sun2000")
 SPANS = {"info": (30000, 100), "inverter": (32000, 120), "meter": (37100, 40), "battery": (37758, 40)}

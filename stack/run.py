@@ -8,7 +8,8 @@ import sys
 import time
 from typing import NamedTuple
 
-from db import cluster, migrate, settings
+from db import cluster, migrate
+from stack import settings
 
 
 class Service(NamedTuple):

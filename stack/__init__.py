@@ -1,0 +1,1 @@
+"""The stack around the database: configuration (settings), what `make run` starts (run), system packages (system)."""
