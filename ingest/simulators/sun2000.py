@@ -8,7 +8,6 @@ fields read as 0, as on real firmwares); options make it answer busy or slowly a
 import argparse
 import asyncio
 import logging
-import random
 from datetime import UTC, datetime
 
 from pymodbus.constants import ExcCodes
@@ -48,12 +47,11 @@ class Simulator:
     """The register map of an InverterModel, recomputed on every request, with optional faults."""
 
     def __init__(self, model: InverterModel, clock=lambda: datetime.now(UTC), busy_every: int = 0,
-                 slow_every: int = 0, slow_seconds: float = 0.0, seed: int = 3):
+                 slow_every: int = 0, slow_seconds: float = 0.0):
         self.model, self.clock = model, clock
         self.busy_every, self.slow_every, self.slow_seconds = busy_every, slow_every, slow_seconds
         self.requests = 0
         self.reads: list[tuple[int, int]] = []  # (address, count) of every read answered, for tests
-        self.rng = random.Random(seed)
 
     def registers(self) -> dict[int, int]:
         """Every register address -> raw word for the model's values now."""
