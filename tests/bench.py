@@ -200,7 +200,7 @@ def bench_sun2000(url: str, workdir: Path, polls: int = 100) -> None:
         wait_for(lambda: stored(url, "sun2000", "power_active", since) >= first + polls, timeout=120, what="polls")
         elapsed = time.perf_counter() - started
         used = cpu_seconds(process.pid) - before
-        report("SUN2000 collector CPU per poll (4 requests, 96 fields, write)", used / polls * 1000, "ms", "< 5 ms")
+        report("SUN2000 collector CPU per poll (4 requests, 96 fields)", used / polls * 1000, "ms", "< 5 ms")
         report("SUN2000 poll duration (4 requests, 50 ms pause after each)", elapsed / polls * 1000, "ms", "")
         report("SUN2000 collector peak resident memory", peak_rss_mb(process.pid), "MB", "")
     finally:
