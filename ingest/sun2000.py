@@ -11,11 +11,11 @@ import time
 from datetime import UTC, datetime
 
 from pymodbus.client import AsyncModbusTcpClient
-from pymodbus.exceptions import ConnectionException, ModbusIOException
+from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from ingest import options
 from ingest.backoff import Backoff
-from ingest.registers import METRICS, OPTIONAL_BLOCKS, REGISTERS, Request, decode_request, requests
+from ingest.registers import INFO_REQUESTS, METRICS, OPTIONAL_BLOCKS, PV_STRINGS, Request, decode_request, poll_requests
 from ingest.spool import Reading
 from ingest.writer import Writer
 
@@ -23,11 +23,13 @@ log = logging.getLogger("ingest.sun2000")
 TRANSIENT = {4: "device failure", 6: "device busy"}  # Modbus exception codes worth retrying
 ILLEGAL_ADDRESS = 2
 RETRIES = 3
-BLOCK_REQUESTS = {block: requests(r for r in REGISTERS if r.block == block)
-                  for block in ("info", "inverter", *OPTIONAL_BLOCKS)}
 
 
-class ModbusFailure(Exception):
+class BadAnswer(Exception):
+    """The device answered a request with something other than the registers asked for."""
+
+
+class ModbusFailure(BadAnswer):
     """The device answered a request with a Modbus exception."""
 
     def __init__(self, request: Request, code: int):
@@ -73,6 +75,9 @@ class Inverter:
             else:
                 if not response.isError():
                     await asyncio.sleep(self.pause)
+                    if len(response.registers) != request.count:
+                        raise BadAnswer(f"registers {request.address}+{request.count}: "
+                                        f"{len(response.registers)} registers in the answer")
                     return response.registers
                 if response.exception_code not in TRANSIENT or last:
                     raise ModbusFailure(request, response.exception_code)
@@ -87,26 +92,31 @@ class Collector:
     def __init__(self, inverter: Inverter, writer: Writer, interval: float, clock=lambda: datetime.now(UTC)):
         self.inverter, self.writer, self.interval, self.clock = inverter, writer, interval, clock
         self.absent: set[str] = set()
-        self.rated_power: float | None = None
-        self.polls = 0
+        self.info: dict = {}  # Register -> value, read at connect
+        self.plan: dict[str, list[Request]] = {}
 
     async def read_info(self) -> None:
-        """Model, serial number and rated power, logged; the rated power is stored with every poll."""
-        values = {}
-        for request in BLOCK_REQUESTS["info"]:
-            values |= {f.name: v for f, v in decode_request(request, await self.inverter.read(request)).items()}
-        self.rated_power = values["rated_power"]
-        log.info("inverter %s, serial %s, rated %s W", values["model_name"], values["serial_number"],
-                 values["rated_power"])
+        """Model, serial number, rated power and PV strings, logged; the number of strings says what to poll."""
+        self.info = {}
+        for request in INFO_REQUESTS:
+            self.info |= decode_request(request, await self.inverter.read(request))
+        values = {f.name: v for f, v in self.info.items()}
+        strings = values["nb_pv_strings"]
+        if strings is None or strings > PV_STRINGS:
+            log.warning("the inverter reports %s PV strings: not reading string values", strings)
+            strings = 0
+        self.plan = poll_requests(int(strings))
+        log.info("inverter %s, serial %s, rated %s W, %d PV strings", values["model_name"], values["serial_number"],
+                 values["rated_power"], strings)
 
     async def poll(self) -> list[Reading]:
         """One reading of every register the device has, all decoded before anything is returned."""
         ts = self.clock()
-        decoded = {}
-        for block in ("inverter", *OPTIONAL_BLOCKS):
+        decoded = dict(self.info)
+        for block, block_requests in self.plan.items():
             if block in self.absent:
                 continue
-            for request in BLOCK_REQUESTS[block]:
+            for request in block_requests:
                 try:
                     decoded |= decode_request(request, await self.inverter.read(request))
                 except ModbusFailure as error:
@@ -115,10 +125,7 @@ class Collector:
                     log.info("the inverter has no %s registers: not asking again", block)
                     self.absent.add(block)
                     break
-        found = [Reading(ts, f.metric, float(v)) for f, v in decoded.items() if f.metric and v is not None]
-        if self.rated_power is not None:
-            found.append(Reading(ts, "rated_power", float(self.rated_power)))
-        return found
+        return [Reading(ts, f.metric, float(v)) for f, v in decoded.items() if f.metric and v is not None]
 
     async def run(self) -> None:
         """Poll forever, replaying the spool alongside."""
@@ -134,10 +141,9 @@ class Collector:
                 while True:
                     started = time.monotonic()
                     await self.writer.write(await self.poll())
-                    self.polls += 1
                     backoff.reset()
                     await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
-            except (OSError, ConnectionException, ModbusIOException, ModbusFailure) as error:
+            except (OSError, ModbusException, BadAnswer) as error:
                 log.warning("inverter: %s", error or type(error).__name__)
             finally:
                 self.inverter.close()

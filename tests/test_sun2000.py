@@ -1,13 +1,18 @@
 """The SUN2000 collector against a real Modbus TCP server on loopback (the simulator)."""
 
 import asyncio
+import json
+import re
+import socketserver
+import struct
 import threading
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from pymodbus.client import AsyncModbusTcpClient
 
-from ingest.registers import REGISTERS, decode, encode, requests
+from ingest.registers import BY_NAME, METRICS, REGISTERS, decode, encode
 from ingest.simulators.inverter import InverterModel
 from ingest.simulators.sun2000 import OneClientServer, Simulator
 from stack.settings import with_user
@@ -66,22 +71,122 @@ def latest(url: str) -> dict[str, float]:
 
 
 def test_encode_and_decode_agree_on_signs_gains_markers_and_strings():
-    by_name = {r.name: r for r in REGISTERS}
-    assert encode(by_name["active_power"], -1234) == [0xFFFF, 0xFB2E]
-    assert decode(by_name["active_power"], [0xFFFF, 0xFB2E]) == -1234
-    assert decode(by_name["internal_temperature"], [0xFFC9]) == -5.5
-    assert decode(by_name["accumulated_yield_energy"], [0x0023, 0xCA3E]) == 23455.34
-    assert decode(by_name["efficiency"], [0xFFFF]) is None
-    assert decode(by_name["active_power"], [0x7FFF, 0xFFFF]) is None
-    assert decode(by_name["model_name"], encode(by_name["model_name"], "SUN2000-5KTL")) == "SUN2000-5KTL"
-    assert all(request.count <= 64 for request in requests(REGISTERS))
+    assert encode(BY_NAME["active_power"], -1234) == [0xFFFF, 0xFB2E]
+    assert decode(BY_NAME["active_power"], [0xFFFF, 0xFB2E]) == -1234
+    assert decode(BY_NAME["internal_temperature"], [0xFFC9]) == -5.5
+    assert decode(BY_NAME["accumulated_yield_energy"], [0x0023, 0xCA3E]) == 23455.34
+    assert decode(BY_NAME["efficiency"], [0xFFFF]) is None
+    assert decode(BY_NAME["active_power"], [0x7FFF, 0xFFFF]) is None
+    assert decode(BY_NAME["model_name"], encode(BY_NAME["model_name"], "SUN2000-5KTL")) == "SUN2000-5KTL"
+    # a name padded with NULs and garbage behind the first NUL, and a byte that is not UTF-8
+    assert decode(BY_NAME["model_name"], [0x5355, 0x4E00, 0x4142] + [0] * 12) == "SUN"
+    assert decode(BY_NAME["serial_number"], [0x4856, 0xFF32] + [0] * 8) == "HVÿ2"
+
+
+# Words as an inverter sends them, and the value they mean (worked out by hand from gain and sign).
+WORDS = [
+    ("nb_pv_strings", [0x0004], 4),
+    ("nb_pv_strings", [0xFFFF], None),
+    ("pv_03_voltage", [0x0F1A], 386.6),  # 3866 / 10
+    ("pv_03_current", [0x0307], 7.75),  # 775 / 100
+    ("pv_24_current", [0xFFF6], -0.1),  # -10 / 100: a little current back into the string at dusk
+    ("pv_24_voltage", [0x7FFF], None),
+    ("alarm_1", [0x0000], 0),
+    ("alarm_1", [0x0201], 0x0201),
+    ("alarm_2", [0xFFFF], 0xFFFF),  # a word of alarm bits has no "not available" marker
+    ("alarm_3", [0xFFFF], None),
+    ("fault_code", [0x07D1], 2001),
+    ("fault_code", [0xFFFF], None),
+    ("line_voltage_A_B", [0x0F9E], 399.8),  # 3998 / 10
+    ("line_voltage_C_A", [0xFFFF], None),
+    ("day_active_power_peak", [0x0000, 0x1492], 5266),
+    ("day_active_power_peak", [0xFFFF, 0xFFF6], -10),
+    ("day_active_power_peak", [0x7FFF, 0xFFFF], None),
+    ("insulation_resistance", [0x0BB8], 3.0),  # 3000 / 1000 MΩ
+    ("insulation_resistance", [0xFFFF], None),
+    ("device_status", [0xA000], 0xA000),
+    ("grid_A_voltage", [0x0000, 0x0908], 231.2),  # 2312 / 10
+    ("grid_C_voltage", [0x7FFF, 0xFFFF], None),
+    ("active_grid_A_current", [0xFFFF, 0xFE0C], -5.0),  # -500 / 100: exporting
+    ("active_grid_B_current", [0x0000, 0x04D2], 12.34),
+    ("active_grid_A_power", [0xFFFF, 0xF830], -2000),
+    ("active_grid_C_power", [0x0000, 0x0457], 1111),
+    ("active_grid_B_power", [0x7FFF, 0xFFFF], None),
+    ("active_grid_frequency", [0x1389], 50.01),
+    ("active_grid_frequency", [0x7FFF], None),
+    ("meter_type", [0x0001], 1),
+    ("meter_type", [0x0000], 0),
+    ("grid_exported_energy", [0xFFFF, 0xCF2C], 125.0),  # -12500 / 100, reported negative by some meters
+    ("grid_exported_energy", [0x0000, 0x30D4], 125.0),
+    ("grid_exported_energy", [0x7FFF, 0xFFFF], None),
+    ("storage_rated_capacity", [0x0000, 0x2710], 10.0),  # 10000 Wh
+    ("storage_rated_capacity", [0xFFFF, 0xFFFF], None),
+    ("storage_running_status", [0x0002], 2),
+    ("storage_total_charge", [0x0001, 0x86A0], 1000.0),  # 100000 / 100
+    ("storage_total_discharge", [0x0000, 0xEA60], 600.0),
+    ("storage_current_day_charge_capacity", [0x0000, 0x01F4], 5.0),
+    ("storage_current_day_discharge_capacity", [0xFFFF, 0xFFFF], None),
+]
+
+
+@pytest.mark.parametrize(("name", "words", "value"), WORDS)
+def test_each_register_decodes_what_a_real_inverter_sends(name, words, value):
+    assert decode(BY_NAME[name], words) == value
+
+
+def test_every_metric_the_registers_can_produce_is_in_the_catalog(db):
+    catalog = {name for (name,) in db.execute("SELECT name FROM energy.metric WHERE source = 'sun2000'")}
+    assert METRICS - catalog == set()
+    assert {f"pv_{n:02}_{q}" for n in range(1, 25) for q in ("voltage", "current")} <= METRICS
+
+
+def test_the_catalog_names_device_codes(db):
+    names = dict(db.execute("SELECT metric || ' ' || code, text FROM energy.status_text").fetchall())
+    assert names["device_status 512"] == "On-grid" and names["device_status 40960"] == "Standby: no irradiation"
+    assert names["battery_status 2"] == "Running" and names["meter_type 1"] == "Three-phase"
+
+
+@pytest.mark.parametrize(("strings", "inverter_reads"), [
+    (2, [(32008, 12), (32064, 52)]),  # alarms to PV2 (32008-32019), input power to daily yield (32064-32115)
+    (24, [(32008, 64), (32072, 44)]),  # alarms to phase C voltage (64 registers), phase A current to daily yield
+])
+def test_reads_never_span_a_large_gap_or_more_than_64_registers(db_url, tmp_path, strings, inverter_reads):
+    model = InverterModel(now=NOON, strings=strings, meter=True, battery=True)
+    simulator = Simulator(model, clock=lambda: NOON)
+    server = ServerThread(simulator)
+    process = collector(server.port, db_url, tmp_path)
+    try:
+        wait_for(lambda: polls(db_url) >= 2, what="two polls")
+    finally:
+        stop(process)
+    info = [(30000, 25), (30071, 4)]  # model and serial (30000-30024); strings and rated power (30071-30074)
+    poll = [*inverter_reads, (37100, 38), (37758, 30)]  # meter 37100-37137, battery 37758-37787
+    assert simulator.reads[:2 + 2 * len(poll)] == info + poll + poll
+    stored = {metric for metric in latest(db_url) if re.fullmatch(r"pv_\d\d_\w+", metric)}
+    assert stored == {f"pv_{n:02}_{q}" for n in range(1, strings + 1) for q in ("voltage", "current")}
+
+
+def test_the_simulator_refuses_a_read_across_registers_it_does_not_have():
+    server = ServerThread(Simulator(InverterModel(now=NOON, strings=2), clock=lambda: NOON))
+
+    async def read(address, count):
+        client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=2, retries=0)
+        await client.connect()
+        try:
+            return await client.read_holding_registers(address, count=count, device_id=1)
+        finally:
+            client.close()
+
+    assert asyncio.run(read(32016, 62)).exception_code == 2  # the old batch: PV1 to input power, over PV3-PV24
+    assert asyncio.run(read(32008, 12)).registers[:3] == [0, 0, 0]  # alarms, then a hole of 5 read as 0
 
 
 def test_stored_values_equal_the_registers(db_url, tmp_path):
     overrides = {"active_power": -1234, "pv_01_voltage": 412.3, "phase_A_current": -1.234,
                  "internal_temperature": -5.5, "accumulated_yield_energy": 23456.78, "efficiency": 655.35,
-                 "power_meter_active_power": -2500, "power_factor": -0.987}
-    model = InverterModel(now=NOON, meter=True, overrides=overrides)
+                 "power_meter_active_power": -2500, "power_factor": -0.987, "grid_exported_energy": -1234.56,
+                 "active_grid_B_current": -3.21, "alarm_1": 0x0201, "insulation_resistance": 65.535}
+    model = InverterModel(now=NOON, strings=3, meter=True, battery=True, overrides=overrides)
     server = ServerThread(Simulator(model, clock=lambda: NOON))
     process = collector(server.port, db_url, tmp_path)
     try:
@@ -96,12 +201,55 @@ def test_stored_values_equal_the_registers(db_url, tmp_path):
     assert values["power_active"] == -1234 and values["grid_current_a"] == -1.234
     assert values["temperature_internal"] == -5.5 and values["power_factor"] == -0.987
     assert values["energy_yield_total"] == 23456.78 and values["power_meter"] == -2500
-    assert "efficiency" not in values  # 0xFFFF: not available
+    assert values["meter_energy_export"] == 1234.56  # sent negative, a counter is never stored negative
+    assert values["meter_current_b"] == -3.21 and values["alarm_1"] == 513
+    assert values["pv_strings"] == 3 and values["pv_03_voltage"] == 380.0 and "pv_04_voltage" not in values
+    assert values["battery_capacity"] == 10.0 and values["battery_status"] == 2
+    assert values["battery_energy_discharged"] == 2100.0 and values["meter_type"] == 1
+    assert values["grid_voltage_ab"] == 399.8 and values["meter_voltage_a"] == 231.2
+    assert "efficiency" not in values and "insulation_resistance" not in values  # 0xFFFF: not available
     assert values["rated_power"] == 5000
     log = (tmp_path / "collector.log").read_text()
-    assert "inverter SUN2000-5KTL-L1, serial HV2150012345, rated 5000.0 W" in log
-    assert log.count("has no battery registers") == 1
+    assert "inverter SUN2000-5KTL-M1, serial HV2150012345, rated 5000.0 W, 3 PV strings" in log
     assert "WARNING" not in log
+
+
+def test_an_unknown_number_of_strings_reads_no_string_and_polls_the_rest(db_url, tmp_path):
+    model = InverterModel(now=NOON, overrides={"nb_pv_strings": 0xFFFF})  # not available
+    server = ServerThread(Simulator(model, clock=lambda: NOON))
+    process = collector(server.port, db_url, tmp_path)
+    try:
+        wait_for(lambda: polls(db_url) >= 2, what="two polls")
+    finally:
+        stop(process)
+    assert not any(metric.startswith("pv_") for metric in latest(db_url))  # nor pv_strings
+    log = (tmp_path / "collector.log").read_text()
+    assert "the inverter reports None PV strings: not reading string values" in log
+    assert log.count("has no meter registers") == 1 and log.count("has no battery registers") == 1
+
+
+class ShortAnswers(socketserver.BaseRequestHandler):
+    """A Modbus TCP peer that answers every read with one register, whatever was asked."""
+
+    def handle(self):
+        while header := self.request.recv(12):
+            transaction = struct.unpack(">H", header[:2])[0]
+            self.request.sendall(struct.pack(">HHHBBBH", transaction, 0, 5, header[6], 3, 2, 0x1234))
+
+
+def test_a_short_answer_is_logged_and_the_collector_keeps_trying(db_url, tmp_path):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), ShortAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    process = collector(server.server_address[1], db_url, tmp_path)
+    log = tmp_path / "collector.log"
+    try:
+        wait_for(lambda: log.read_text().count("1 registers in the answer") >= 2, what="two short answers")
+        assert process.poll() is None
+    finally:
+        stop(process)
+        server.shutdown()
+    assert "registers 30000+25: 1 registers in the answer" in log.read_text()
+    assert polls(db_url) == 0
 
 
 def test_busy_and_slow_answers_are_retried_and_polling_goes_on(db_url, tmp_path):
@@ -138,8 +286,7 @@ def test_a_dropped_or_taken_over_connection_is_reestablished(db_url, tmp_path):
 
 def test_a_database_outage_loses_no_poll(db_url, tmp_path):
     model = InverterModel(now=NOON)
-    clock = [NOON]
-    server = ServerThread(Simulator(model, clock=lambda: clock[0]))
+    server = ServerThread(Simulator(model, clock=lambda: NOON))
     dead = "postgresql://energy_ingest@127.0.0.1:1/nowhere"
     process = start("ingest.sun2000", "--host", "127.0.0.1", "--port", str(server.port), "--database-url", dead,
                     "--spool-dir", str(tmp_path / "spool"), "--interval", "0.2", "--connect-delay", "0",
@@ -149,10 +296,14 @@ def test_a_database_outage_loses_no_poll(db_url, tmp_path):
         wait_for(lambda: spool.exists() and spool.read_text().count("\n") >= 5, what="polls spooled")
     finally:
         stop(process)
-    spooled = spool.read_text().count("\n")
+    spooled = {datetime.fromisoformat(ts) for line in spool.read_text().splitlines()
+               for ts, metric, _ in json.loads(line) if metric == "power_active"}
     process = collector(server.port, db_url, tmp_path)
     try:
         wait_for(lambda: not spool.exists(), what="spool replayed")
     finally:
         stop(process)
-    assert polls(db_url) >= spooled
+    with psycopg.connect(db_url) as conn:
+        stored = {ts for (ts,) in conn.execute("SELECT ts FROM energy.readings WHERE source = 'sun2000' "
+                                               "AND metric = 'power_active'")}
+    assert len(spooled) >= 5 and spooled <= stored  # every spooled poll, at its own poll time

@@ -7,11 +7,10 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from ingest.simulators.inverter import InverterModel
+from ingest.simulators.solar import BRUSSELS
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 GAS_CAPTURE = timedelta(minutes=5)
 
 

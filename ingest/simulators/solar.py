@@ -2,8 +2,10 @@
 
 import math
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 LATITUDE, LONGITUDE = 50.85, 4.35
+BRUSSELS = ZoneInfo("Europe/Brussels")  # the simulated household's clock: its days, tariffs and counters
 
 
 def sun_elevation(ts: datetime) -> float:
