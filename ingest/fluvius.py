@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.load_dotenv()
     except settings.ConfigError as error:
         sys.exit(f"error: {error}")
-    parser = argparse.ArgumentParser(description="Import the CSV exports of the Mijn Fluvius portal as history.",
-                                     epilog=HOW)
+    parser = argparse.ArgumentParser(prog="python -m ingest.fluvius", epilog=HOW,
+                                     description="Import the CSV exports of the Mijn Fluvius portal as history.")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a CSV export of the portal")
     parser.add_argument("--database-url", action=options.EnvDefault, env="INGEST_DATABASE_URL",
                         help="where to write readings, as the energy_ingest role (derived from DATABASE_URL, "

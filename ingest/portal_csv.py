@@ -69,7 +69,7 @@ def parse(lines: Iterable[str], name: str, catalog: dict[str, Metric]) -> list[R
                 export.add(row, reader.line_num)
     except UnicodeDecodeError:  # decoded ahead in blocks: the line is unknown
         raise ExportError(f"{name}: not UTF-8 text: use the CSV file as the portal sends it") from None
-    except (ValueError, csv.Error) as error:
+    except (ValueError, OverflowError, csv.Error) as error:  # OverflowError: a date near year 1 or 9999
         raise ExportError(f"{name}:{reader.line_num}: {error}") from None
     return export.readings
 

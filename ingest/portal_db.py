@@ -13,9 +13,14 @@ SELECT name, id, interval_seconds, min_value, max_value FROM energy.metric WHERE
 """
 # The readings go to a temporary table first (COPY is the fastest way in), then into raw_reading in one statement.
 # The ingest role may only insert: a reading already stored (a re-import, overlapping files) is kept as it is.
+# In key order, so that two imports of overlapping files at once wait for each other instead of deadlocking.
 STAGE = "CREATE TEMPORARY TABLE fluvius_import (ts timestamptz, metric_id integer, value float8) ON COMMIT DROP"
 COPY = "COPY fluvius_import FROM STDIN (FORMAT BINARY)"
-INSERT = "INSERT INTO energy.raw_reading (ts, metric_id, value) SELECT * FROM fluvius_import ON CONFLICT DO NOTHING"
+INSERT = """
+INSERT INTO energy.raw_reading (ts, metric_id, value)
+SELECT ts, metric_id, value FROM fluvius_import ORDER BY metric_id, ts
+ON CONFLICT DO NOTHING
+"""
 
 
 class CatalogError(Exception):

@@ -39,5 +39,5 @@ def seed_history(database_url: str, now: datetime | None = None) -> None:
                 paths[-1].write_text(text, encoding="utf-8-sig", newline="")
             _, new = fluvius.import_files(ingest_url, paths)
         print(f"demo history: {new:,} readings imported", flush=True)
-    except (psycopg.Error, ExportError, portal_db.CatalogError) as error:
+    except (psycopg.Error, ExportError, portal_db.CatalogError, OSError) as error:
         print(f"demo history skipped: {str(error).strip().splitlines()[0]}", flush=True)

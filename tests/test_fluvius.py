@@ -153,6 +153,7 @@ BAD_LINES = {
     "a time the clocks skip": ("31-03-2024;02:00:00;31-03-2024;02:15:00;x;m;t;Afname Nacht;0,1;kWh;g",
                                "does not exist"),
     "not on a quarter": ("12-10-2021;10:07:00;12-10-2021;10:22:00;x;m;t;Afname Dag;0,100;kWh;g", "not at the start"),
+    "a year out of range": ("01-01-0001;00:00:00;01-01-0001;00:15:00;x;m;t;Afname Nacht;0,1;kWh;g", "out of range"),
     "too few fields": ("12-10-2021;10:00:00;12-10-2021", "fields"),
     "unknown unit": ("12-10-2021;10:00:00;12-10-2021;11:00:00;x;m;t;Afname;100;liter;g", "register"),
     "kWh per quarter without day or night": ("12-10-2021;10:00:00;12-10-2021;10:15:00;x;m;t;Afname;0,1;kWh;g",

@@ -33,7 +33,7 @@ def gas_hours(first: datetime, end: datetime) -> list[Row]:
     while ts < end:
         number += 1
         m3 = Decimal(number * 37 % 900) / 1000
-        rows += [Row(ts, "gas_volume", m3), Row(ts, "gas_energy", m3 * Decimal("11.33"))]
+        rows += [Row(ts, "gas_volume", m3), Row(ts, "gas_energy", (m3 * Decimal("11.33")).quantize(Decimal("0.001")))]
         ts += timedelta(hours=1)
     return rows
 
