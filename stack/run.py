@@ -9,7 +9,7 @@ import time
 from typing import NamedTuple
 
 from db import cluster, migrate
-from stack import settings
+from stack import demo, settings
 
 
 class Service(NamedTuple):
@@ -93,6 +93,7 @@ def main() -> int:
         for line in migrate.migrate(url):
             print(line)
         print(f"database: psql {settings.redacted(url)}   (or: make psql)", flush=True)
+        demo.seed_history(url)
         for service in services(url):
             children.append((service, start(service)))
         supervise(children)

@@ -208,6 +208,33 @@ def bench_sun2000(url: str, workdir: Path, polls: int = 100) -> None:
         stop(simulator)
 
 
+def bench_fluvius(server, workdir: Path) -> None:
+    """Rows per second of python -m ingest.fluvius's path (parse and write) for three years of quarter hours, on an
+    empty database of its own (best of three), and for importing the same file again."""
+    from ingest import fluvius
+    from tests.exports import quarters, write
+
+    rows = quarters(datetime(2023, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, 22, 45, tzinfo=UTC))
+    path = write(workdir / "Verbruikshistoriek_elektriciteit_kwartiertotalen.csv", "nl", rows)
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE fluvius_bench")
+    url = server.url(database="fluvius_bench")
+    migrate.migrate(url, schedule=False)
+    times = []
+    with psycopg.connect(url, autocommit=True) as owner:
+        for _ in range(3):
+            owner.execute("TRUNCATE energy.raw_reading")
+            started = time.perf_counter()
+            fluvius.import_files(with_user(url, "energy_ingest"), [path])
+            times.append(time.perf_counter() - started)
+    report(f"Fluvius import, {len(rows):,} quarter-hour rows, empty database", len(rows) / min(times), "rows/s",
+           ">= 50,000 rows/s")
+    started = time.perf_counter()
+    fluvius.import_files(with_user(url, "energy_ingest"), [path])
+    report("Fluvius import of the same file again (nothing new)", len(rows) / (time.perf_counter() - started),
+           "rows/s", "")
+
+
 def main() -> None:
     """Run every benchmark on a throwaway server."""
     server, base = start_server()
@@ -222,6 +249,7 @@ def main() -> None:
             bench_dsmr(url, workdir)
             bench_replay(url, workdir)
             bench_sun2000(url, workdir)
+            bench_fluvius(server, workdir)
     finally:
         stop_server(server, base)
 

@@ -1,0 +1,43 @@
+"""The demo's history: on an empty database with a simulated meter, make run first imports 60 days of Mijn Fluvius
+exports of the simulated household through python -m ingest.fluvius's own path, so every view has data at once."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import psycopg
+
+from ingest import fluvius, portal_db
+from ingest.portal_csv import ExportError
+from ingest.simulators.portal_export import exports
+from stack import settings
+
+DAYS = 60
+# Empty: no reading and no aggregate (raw data is cleaned after two days, aggregates stay).
+EMPTY = """
+SELECT NOT EXISTS (SELECT FROM energy.raw_reading) AND NOT EXISTS (SELECT FROM energy.agg_hour)
+   AND NOT EXISTS (SELECT FROM energy.agg_day) AND NOT EXISTS (SELECT FROM energy.agg_week)
+   AND NOT EXISTS (SELECT FROM energy.agg_month)
+"""
+
+
+def seed_history(database_url: str, now: datetime | None = None) -> None:
+    """Import the demo history when the meter is simulated and the database (owner URL) holds nothing yet."""
+    if settings.text("DSMR_HOST"):
+        return  # a real meter: its history comes from the household's own exports
+    try:
+        with psycopg.connect(database_url, connect_timeout=10) as conn:
+            if not conn.execute(EMPTY).fetchone()[0]:
+                return
+        print(f"empty database: importing {DAYS} days of demo history (Mijn Fluvius exports of the simulated "
+              "household)", flush=True)
+        ingest_url = settings.text("INGEST_DATABASE_URL") or settings.with_user(database_url, "energy_ingest")
+        with TemporaryDirectory(prefix="brs5-demo-") as directory:
+            paths = []
+            for name, text in exports(now or datetime.now(UTC), DAYS).items():
+                paths.append(Path(directory) / name)
+                paths[-1].write_text(text, encoding="utf-8-sig", newline="")
+            _, new = fluvius.import_files(ingest_url, paths)
+        print(f"demo history: {new:,} readings imported", flush=True)
+    except (psycopg.Error, ExportError, portal_db.CatalogError, OSError) as error:
+        print(f"demo history skipped: {str(error).strip().splitlines()[0]}", flush=True)
