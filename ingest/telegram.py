@@ -143,9 +143,10 @@ def mbus_kind(device) -> tuple[str, str]:
         shown = f"{meter.value} {meter.unit or '(no unit)'} at {meter.datetime or '(no time)'}" if meter else "none"
         raise TelegramError(f"empty M-Bus slot 0-{channel}", f"no identifier, reading or unit; reading: {shown}")
     if kind is None or kind.value not in obis.MBUS_DEVICE_TYPES:
-        code = f"{kind.value:03d}" if kind is not None else "none"
-        raise TelegramError(f"unknown M-Bus device type {code} at 0-{channel}:24.1.0",
-                            f"type {code} on channel {channel}: its readings are not stored")
+        code = f"{kind.value:03d}" if kind is not None and isinstance(kind.value, int) else "(none)"
+        # one reason per channel, whatever the type: a peer cannot grow the counters or the log without bound
+        raise TelegramError(f"unknown M-Bus device at 0-{channel}:24.1.0",
+                            f"device type {code} on channel {channel}: its readings are not stored")
     return obis.MBUS_DEVICE_TYPES[kind.value]
 
 

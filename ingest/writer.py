@@ -102,9 +102,10 @@ class Writer:
             self.rejections.summarise()
 
     def _valid(self, reading: Reading) -> bool:
-        """A reading the table accepts: a known metric, a finite value, a time zone."""
+        """A reading the table (and the spool) accepts: a known metric, a finite float, a time zone."""
         try:
-            if reading.metric in self.metrics and math.isfinite(reading.value) and reading.ts.tzinfo is not None:
+            if (reading.metric in self.metrics and type(reading.value) in (float, int)
+                    and math.isfinite(reading.value) and reading.ts.tzinfo is not None):
                 return True
         except (AttributeError, TypeError):
             pass
