@@ -204,6 +204,7 @@ def bench_replay(url: str, workdir: Path, readings: int = 100_000) -> None:
     first = datetime(2026, 7, 1, tzinfo=UTC)
     for second in range(readings // len(names)):
         spool.append([Reading(first + timedelta(seconds=second), name, float(second % 500)) for name in names])
+    spool.close()  # the writer takes the spool over, as a restarted collector would
     writer = Writer(with_user(url, "energy_ingest"), "dsmr", workdir / "replay", set(names))
     started = time.perf_counter()
     done = asyncio.run(writer.replay())
