@@ -1,13 +1,16 @@
-"""python -m ingest.dsmr: read P1 telegrams of a Fluvius meter from a smartmeterBridge TCP stream."""
+"""python -m ingest.dsmr: read P1 telegrams of a Fluvius (or Dutch DSMR 5) meter from a smartmeterBridge TCP stream."""
 
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from ingest import obis, options
 from ingest.backoff import Backoff
-from ingest.telegram import Framer, TelegramError, parse, readings
+from ingest.framer import Framer
+from ingest.rejections import Rejections, describe
+from ingest.telegram import SPECS, Spec, TelegramError, parse, readings
 from ingest.writer import Writer
 
 log = logging.getLogger("ingest.dsmr")
@@ -15,25 +18,53 @@ STATS_EVERY = 300.0
 
 
 class Collector:
-    """Frames, checks, parses and writes telegrams; counts what it rejects and why."""
+    """Frames, checks, parses and writes telegrams; counts what it rejects and why. Nothing a peer sends ends it."""
 
-    def __init__(self, writer: Writer):
-        self.writer = writer
-        self.stored = 0
-        self.rejected: Counter[str] = Counter()
+    def __init__(self, writer: Writer, spec: Spec, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.writer, self.spec, self.now = writer, spec, now
+        self.received, self.stored, self.spooled = 0, 0, 0  # telegrams
+        self.rejections = Rejections(log, "DSMR input")
+        self.stats_at = time.monotonic()
 
-    async def handle(self, frame: bytes | TelegramError) -> None:
-        """Store one framed telegram, or count and log why not."""
+    async def handle(self, frame: bytes) -> None:
+        """Store the readings of one framed telegram, or count and log why not; never raises."""
+        self.received += 1
         try:
-            if isinstance(frame, TelegramError):
-                raise frame
-            batch = readings(parse(frame))
+            telegram, unreadable = parse(frame, self.spec)
+            batch, skipped = readings(telegram, self.spec, self.now())
+            for error in unreadable + skipped:
+                self.rejections.add(error.reason, error.detail)
+            if batch:
+                if await self.writer.write(batch):
+                    self.stored += 1
+                else:
+                    self.spooled += 1
         except TelegramError as error:
-            self.rejected[error.reason] += 1
-            log.warning("telegram rejected (%s); rejected so far: %s", error, dict(self.rejected))
-            return
-        await self.writer.write(batch)
-        self.stored += 1
+            self.rejections.add(error.reason, error.detail)
+        except Exception as error:  # a bug must cost one telegram, never the collector
+            reason = f"unexpected {type(error).__name__}"
+            if reason not in self.rejections.total:
+                log.exception("unexpected error on a telegram (a bug; the telegram is skipped)")
+            self.rejections.add(reason, str(error))
+
+    def count_noise(self, framer: Framer, noise_bytes: int, unfinished: int) -> None:
+        """Count what the framer dropped since the last look."""
+        noise, cut = framer.noise_bytes - noise_bytes, framer.unfinished - unfinished
+        self.rejections.add("bytes of noise", f"{noise:,} bytes outside any complete telegram", noise)
+        self.rejections.add("unfinished telegrams", f"{cut} telegram starts without their end (cut short, or far "
+                            "too long)", cut)
+
+    def tick(self) -> None:
+        """Summaries: rejections once a minute at most, telegram counts every few minutes."""
+        self.rejections.summarise()
+        if time.monotonic() - self.stats_at >= STATS_EVERY:
+            self.stats_at = time.monotonic()
+            self.report()
+
+    def report(self) -> None:
+        """Telegram counts and every rejection since the start."""
+        log.info("telegrams received: %d, stored: %d, spooled: %d; rejected since start: %s", self.received,
+                 self.stored, self.spooled, describe(self.rejections.total) or "nothing")
 
     async def follow(self, host: str, port: int, silence: float) -> None:
         """Read telegrams from one connection until it closes or goes silent."""
@@ -45,8 +76,11 @@ class Collector:
                 data = await asyncio.wait_for(reader.read(65536), timeout=silence)
                 if not data:
                     raise ConnectionError("the bridge closed the connection")
+                noise_bytes, unfinished = framer.noise_bytes, framer.unfinished
                 for frame in framer.feed(data):
                     await self.handle(frame)
+                self.count_noise(framer, noise_bytes, unfinished)
+                self.tick()
         finally:
             writer.close()
 
@@ -57,20 +91,17 @@ class Collector:
     async def follow_forever(self, host: str, port: int, silence: float) -> None:
         """Follow the bridge, reconnecting with backoff."""
         backoff = Backoff()
-        stats_at = time.monotonic()
         while True:
-            stored_before = self.stored
+            received_before = self.received
             try:
                 await self.follow(host, port, silence)
             except TimeoutError:
                 log.warning("no data from the bridge for %.0f s: reconnecting", silence)
             except OSError as error:
                 log.warning("bridge connection: %s", error or type(error).__name__)
-            if self.stored > stored_before:
+            if self.received > received_before:
                 backoff.reset()
-            if time.monotonic() - stats_at > STATS_EVERY:
-                stats_at = time.monotonic()
-                log.info("telegrams stored: %d, rejected: %s", self.stored, dict(self.rejected))
+            self.tick()
             await asyncio.sleep(backoff.next())
 
 
@@ -82,14 +113,20 @@ def main(argv: list[str] | None = None) -> None:
                         type=options.positive(int), help="the bridge's TCP port")
     parser.add_argument("--silence-timeout", action=options.EnvDefault, env="DSMR_SILENCE_TIMEOUT", default=10.0,
                         type=options.positive(), help="reconnect after this many seconds without data")
+    parser.add_argument("--spec", action=options.EnvDefault, env="DSMR_SPEC", default="fluvius", choices=SPECS,
+                        help="the meter's specification: fluvius (Belgium, e-MUCS) or dsmr5 (the Netherlands); "
+                             "telegrams of another one are rejected")
     args = parser.parse_args(argv)
     if not args.host:
         parser.error("no bridge address: set DSMR_HOST or pass --host")
+    if args.spec not in SPECS:  # a value from the environment is not checked against the choices
+        parser.error(f"DSMR_SPEC must be one of {', '.join(SPECS)}, got {args.spec!r}")
     options.setup_logging(args.log_level)
-    writer = Writer(options.database_url(args), "dsmr", args.spool_dir, obis.METRICS)
+    collector = Collector(options.writer(args, "dsmr", obis.METRICS), SPECS[args.spec])
     try:
-        asyncio.run(Collector(writer).run(args.host, args.port, args.silence_timeout))
+        asyncio.run(collector.run(args.host, args.port, args.silence_timeout))
     except KeyboardInterrupt:
+        collector.report()
         log.info("stopped")
 
 

@@ -5,6 +5,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ingest.spool import SpoolInUse
+from ingest.writer import SPOOL_CAP_MB, WRITE_TIMEOUT, Writer
 from stack import settings
 
 
@@ -34,6 +36,11 @@ def parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--spool-dir", action=EnvDefault, env="SPOOL_DIR", type=Path,
                         default=settings.ROOT / ".local" / "spool",
                         help="where readings wait while the database is unreachable")
+    parser.add_argument("--spool-max-mb", action=EnvDefault, env="SPOOL_MAX_MB", default=SPOOL_CAP_MB, type=positive(),
+                        help="largest spool file in MB: beyond it the oldest gauge readings are dropped, counter "
+                             "readings never")
+    parser.add_argument("--write-timeout", action=EnvDefault, env="WRITE_TIMEOUT", default=WRITE_TIMEOUT,
+                        type=positive(), help="seconds a database write may take before its batch is spooled")
     parser.add_argument("--log-level", action=EnvDefault, env="LOG_LEVEL", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="how much to log")
     return parser
@@ -49,6 +56,15 @@ def database_url(args: argparse.Namespace) -> str:
     from db.cluster import local_cluster
 
     return local_cluster().url(user="energy_ingest")
+
+
+def writer(args: argparse.Namespace, source: str, metrics: set[str]) -> Writer:
+    """The shared writer, as the options say; one line and exit when another collector holds the spool."""
+    try:
+        return Writer(database_url(args), source, args.spool_dir, metrics, write_timeout=args.write_timeout,
+                      spool_cap_mb=args.spool_max_mb)
+    except SpoolInUse as error:
+        sys.exit(f"error: {error}")
 
 
 def setup_logging(level: str) -> None:

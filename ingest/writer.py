@@ -1,7 +1,9 @@
 """The write path every collector shares: one batch per telegram or poll, through the ingest role.
 
-While the database is unreachable or refuses, batches go to an on-disk spool; once it answers again the spool
-is replayed in order before anything new, and readings already stored are absorbed by the (metric, ts) key.
+Readings outside the plausible ranges of the catalog are not stored (counted per reason). While the database
+is unreachable, refuses, or does not answer within the write timeout, batches go to an on-disk spool; once it
+answers again the spool is replayed in order before anything new (and judged then), and readings already stored
+are absorbed by the (metric, ts) key.
 """
 
 import asyncio
@@ -13,6 +15,9 @@ from pathlib import Path
 
 import psycopg
 
+from ingest.backoff import Backoff
+from ingest.plausible import CATALOG, Limits, Plausibility
+from ingest.rejections import Rejections
 from ingest.spool import Reading, Spool
 
 log = logging.getLogger(__name__)
@@ -24,35 +29,41 @@ FROM unnest(%(ts)s::timestamptz[], %(metric)s::text[], %(value)s::float8[]) AS r
 JOIN energy.metric m ON m.source = %(source)s AND m.name = r.metric
 ON CONFLICT DO NOTHING
 """
-CATALOG = "SELECT name FROM energy.metric WHERE source = %s"
 REPLAY_CHUNK = 5000
-RETRY_MAX = 30.0
 SPOOL_LOG_EVERY = 60.0
+WRITE_TIMEOUT = 10.0
+SPOOL_CAP_MB = 500
 
 
 class Writer:
-    """Writes reading batches of one source; never raises on database trouble, never drops a valid reading."""
+    """Writes reading batches of one source; never raises on database or disk trouble, never drops a plausible
+    reading (beyond the spool's documented cap)."""
 
-    def __init__(self, url: str, source: str, spool_dir: Path, metrics: set[str], clock=time.monotonic):
+    def __init__(self, url: str, source: str, spool_dir: Path, metrics: set[str], *,
+                 write_timeout: float = WRITE_TIMEOUT, spool_cap_mb: float = SPOOL_CAP_MB, clock=time.monotonic):
         self.url, self.source, self.metrics, self.clock = url, source, metrics, clock
-        self.spool = Spool(spool_dir / f"{source}.jsonl")
+        self.timeout = write_timeout
+        self.spool = Spool(spool_dir / f"{source}.jsonl", int(spool_cap_mb * 2**20), clock=clock)
+        self.plausibility = Plausibility()
+        self.rejections = Rejections(log, f"{source} readings", clock=clock)
         self.conn: psycopg.AsyncConnection | None = None
-        self.retry_at, self.retry_delay, self.logged_at = 0.0, 1.0, -math.inf
-        self.stored = 0
+        self.backoff, self.retry_at, self.logged_at = Backoff(), 0.0, -math.inf
         # The spool is cleared after a replay: nothing may be appended while one runs.
         self.spool_lock = asyncio.Lock()
 
-    async def write(self, batch: list[Reading]) -> None:
-        """Store a batch now, or spool it (after what is already spooled) to replay later."""
+    async def write(self, batch: list[Reading]) -> bool:
+        """Store a batch now, or spool it (after what is already spooled) to replay later; True when it, and
+        everything before it, is in the database."""
         batch = [r for r in batch if self._valid(r)]
         if not batch:
-            return
+            return not self.spool
         async with self.spool_lock:
             if not self.spool and await self._insert(batch):
-                return
+                return True
             self.spool.append(batch)
-        await self.replay()
+        stored = await self.replay()
         self._log_spool()
+        return stored
 
     async def replay(self) -> bool:
         """Replay the spool in order when the database answers; True when nothing is left in it."""
@@ -66,12 +77,16 @@ class Writer:
         if self.clock() < self.retry_at:
             return False
         started, replayed, chunk = time.perf_counter(), 0, []
-        for batch in self.spool.read():
-            chunk += batch
-            if len(chunk) >= REPLAY_CHUNK:
-                if not await self._insert(chunk):
-                    return False
-                replayed, chunk = replayed + len(chunk), []
+        try:
+            for batch in self.spool.read():
+                chunk += batch
+                if len(chunk) >= REPLAY_CHUNK:
+                    if not await self._insert(chunk):
+                        return False
+                    replayed, chunk = replayed + len(chunk), []
+        except OSError as error:
+            log.error("spool %s cannot be read (%s): kept for a later try", self.spool.path, error)
+            return False
         if chunk and not await self._insert(chunk):
             return False
         replayed += len(chunk)
@@ -84,49 +99,72 @@ class Writer:
         while True:
             await asyncio.sleep(every)
             await self.replay()
+            self.rejections.summarise()
 
     def _valid(self, reading: Reading) -> bool:
-        """A reading the table accepts: a known metric, a finite value, a time zone."""
-        if reading.metric not in self.metrics or not math.isfinite(reading.value) or reading.ts.tzinfo is None:
-            log.error("dropping invalid reading %s", reading)
-            return False
-        return True
+        """A reading the table (and the spool) accepts: a known metric, a finite float, a time zone."""
+        try:
+            if (reading.metric in self.metrics and type(reading.value) in (float, int)
+                    and math.isfinite(reading.value) and reading.ts.tzinfo is not None):
+                return True
+        except (AttributeError, TypeError):
+            pass
+        self.rejections.add("invalid", f"{reading}")
+        return False
+
+    def _plausible(self, readings: list[Reading]) -> list[Reading]:
+        """The readings within their metric's range, the others counted."""
+        accepted = []
+        for reading in readings:
+            if problem := self.plausibility.problem(reading):
+                self.rejections.add(*problem)
+            else:
+                accepted.append(reading)
+        return accepted
 
     async def _connect(self) -> psycopg.AsyncConnection:
-        """Open the connection and check that the catalog knows our metrics."""
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=5)
-        known = {name for (name,) in await (await conn.execute(CATALOG, (self.source,))).fetchall()}
-        if missing := self.metrics - known:
+        """Open the connection, read the catalog's limits and check that it knows our metrics."""
+        conn = await psycopg.AsyncConnection.connect(
+            self.url, autocommit=True, connect_timeout=max(1, round(self.timeout)),
+            options=f"-c statement_timeout={round(self.timeout * 1000)}")
+        rows = await (await conn.execute(CATALOG, (self.source,))).fetchall()
+        self.plausibility.limits = {name: Limits(*limits) for name, *limits in rows}
+        kinds = {name: limits.kind for name, limits in self.plausibility.limits.items()}
+        self.spool.is_gauge = lambda metric: kinds.get(metric) == "gauge"
+        if missing := self.metrics - kinds.keys():
             log.error("metrics unknown to energy.metric (run make migrate?): %s", ", ".join(sorted(missing)))
         log.info("connected to the database")
         return conn
 
     async def _insert(self, readings: list[Reading]) -> bool:
-        """One INSERT of the readings; False (and a retry time set) when the database cannot take them."""
+        """One INSERT of the plausible readings; False (and a retry time set) when the database cannot take
+        them in time."""
         if self.clock() < self.retry_at:
             return False
         try:
             if self.conn is None or self.conn.closed:
-                self.conn = await self._connect()
-            await self.conn.execute(INSERT, {
-                "ts": [r.ts for r in readings], "metric": [r.metric for r in readings],
-                "value": [r.value for r in readings], "source": self.source})
-        except psycopg.Error as error:
-            if self.conn is not None:
-                await self.conn.close()
-                self.conn = None  # rebuilt on the next try
-            self._failed(error)
+                self.conn = await asyncio.wait_for(self._connect(), self.timeout)
+            if accepted := self._plausible(readings):
+                await asyncio.wait_for(self.conn.execute(INSERT, {
+                    "ts": [r.ts for r in accepted], "metric": [r.metric for r in accepted],
+                    "value": [r.value for r in accepted], "source": self.source}), self.timeout)
+        except (psycopg.Error, TimeoutError) as error:
+            await self._failed(error)
             return False
-        self.retry_delay = 1.0
-        self.stored += len(readings)
+        self.backoff.reset()
         return True
 
-    def _failed(self, error: psycopg.Error) -> None:
-        """Note the failure and back off before the next try."""
+    async def _failed(self, error: Exception) -> None:
+        """Drop the connection, note the failure and back off before the next try."""
+        if self.conn is not None:
+            await self.conn.close()
+            self.conn = None  # rebuilt on the next try
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        log.warning("database unavailable (%s): spooling, next try in %.0f s", message, self.retry_delay)
-        self.retry_at = self.clock() + self.retry_delay
-        self.retry_delay = min(self.retry_delay * 2, RETRY_MAX)
+        if isinstance(error, TimeoutError):
+            message = f"no answer within {self.timeout:g} s"
+        delay = self.backoff.next()
+        log.warning("database unavailable (%s): spooling, next try in %.0f s", message, delay)
+        self.retry_at = self.clock() + delay
 
     def _log_spool(self) -> None:
         """Say how much is waiting and since when, at most once a minute."""
@@ -137,6 +175,7 @@ class Writer:
                         self.spool.readings, self.spool.batches, age)
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and let go of the spool."""
         if self.conn is not None:
             await self.conn.close()
+        self.spool.close()

@@ -5,6 +5,7 @@ aggregated history; the collectors run as real processes against their simulator
 """
 
 import asyncio
+import random
 import statistics
 import time
 import urllib.request
@@ -15,6 +16,7 @@ from tempfile import TemporaryDirectory
 import psycopg
 
 from db import migrate
+from ingest.framer import Framer
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
 from ingest.spool import Reading, Spool
@@ -171,6 +173,30 @@ def bench_dsmr(url: str, workdir: Path, telegrams: int = 1000) -> None:
         listener.close()
 
 
+def framer_rate(data: bytes, chunk: int = 65536) -> float:
+    """MB per second a fresh framer takes in, fed as the collector reads (64 kB at a time)."""
+    framer = Framer()
+    started = time.perf_counter()
+    for offset in range(0, len(data), chunk):
+        framer.feed(data[offset:offset + chunk])
+    return len(data) / 2**20 / (time.perf_counter() - started)
+
+
+def bench_framer(size: int = 20 << 20) -> None:
+    """Framer throughput on 20 MB of good telegrams and of several kinds of garbage (goal: 20 MB in < 2 s)."""
+    house, good = Household(now=datetime(2026, 6, 1, 10, tzinfo=UTC)), bytearray()
+    while len(good) < size:
+        house.advance(1.0)
+        good += telegram(house)
+    header = b"/FLU5\\253769484_A\r\n\r\n"
+    for what, data in (("good telegrams", bytes(good)),
+                       ("random bytes", random.Random(1).randbytes(size)),
+                       ("'/' only", b"/" * size),
+                       ("identification lines without end", header * (size // len(header))),
+                       ("telegram starts with 9 kB bodies", (header + b"0" * 9000) * (size // 9020))):
+        report(f"framer on 20 MB of {what}", framer_rate(data), "MB/s", ">= 10 MB/s")
+
+
 def bench_replay(url: str, workdir: Path, readings: int = 100_000) -> None:
     """Readings replayed from the spool per second (telegram-sized batches of 20)."""
     names = ["power_import", "current_l1", "voltage_l1", "voltage_l2", "voltage_l3"]
@@ -178,6 +204,7 @@ def bench_replay(url: str, workdir: Path, readings: int = 100_000) -> None:
     first = datetime(2026, 7, 1, tzinfo=UTC)
     for second in range(readings // len(names)):
         spool.append([Reading(first + timedelta(seconds=second), name, float(second % 500)) for name in names])
+    spool.close()  # the writer takes the spool over, as a restarted collector would
     writer = Writer(with_user(url, "energy_ingest"), "dsmr", workdir / "replay", set(names))
     started = time.perf_counter()
     done = asyncio.run(writer.replay())
@@ -237,6 +264,7 @@ def bench_fluvius(server, workdir: Path) -> None:
 
 def main() -> None:
     """Run every benchmark on a throwaway server."""
+    bench_framer()
     server, base = start_server()
     try:
         url = server.url()

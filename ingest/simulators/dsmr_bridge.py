@@ -1,19 +1,24 @@
 """python -m ingest.simulators.dsmr_bridge: a smartmeterBridge in front of a simulated Fluvius meter.
 
 Like the real bridge it sends every telegram to every connected client, never reads from them and never checks
-anything; options inject the faults seen in the field.
+anything; options inject the faults seen in the field and the installations real meters have. DSMR_SIMULATOR_ARGS
+adds options from the environment (so `make run` can show them), e.g. "--heat-meter --placeholder-every 10".
 """
 
 import argparse
 import asyncio
+import dataclasses
+import itertools
 import logging
 import random
-from datetime import UTC, datetime
+import shlex
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingest.options import EnvDefault, positive, setup_logging
 from ingest.simulators.household import Household
-from ingest.simulators.p1 import telegram
+from ingest.simulators.p1 import Variant, telegram
 from stack import settings
 
 log = logging.getLogger("simulators.dsmr_bridge")
@@ -51,7 +56,8 @@ class Bridge:
         self.args = args
         self.clients: set[asyncio.StreamWriter] = set()
         self.faults = Faults(args)
-        self.sent = 0
+        self.variant = Variant(dutch=args.dutch, empty_slot=args.empty_slot, second_gas=args.second_gas,
+                               heat=args.heat_meter)
 
     async def serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Keep a client until it goes away (its data is ignored, like the real bridge does)."""
@@ -88,10 +94,19 @@ class Bridge:
             frame = self.args.replay.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
             while True:
                 yield frame
-        house = Household(now=datetime.now(UTC).replace(microsecond=0), panels_peak=self.args.panels_peak)
-        while True:
+        house = Household(now=self.start(), panels_peak=self.args.panels_peak)
+        for count in itertools.count(1):
             house.advance(self.args.step or self.args.interval)
-            yield telegram(house)
+            yield telegram(house, dataclasses.replace(
+                self.variant, placeholder=every(self.args.placeholder_every, count),
+                implausible=every(self.args.implausible_every, count)))
+
+    def start(self) -> datetime:
+        """The meter's first time: now, or a day ago when its clock runs faster than real time, so that its
+        telegrams do not come from the future (which the collector refuses)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        faster = self.args.step and self.args.step > self.args.interval
+        return now - timedelta(days=1) if faster else now
 
     async def run(self, host: str, port: int) -> None:
         """Serve clients and send a telegram every interval."""
@@ -100,12 +115,16 @@ class Bridge:
         async with server:
             for data in self.telegrams():
                 await self.send(self.faults.spoil(data))
-                self.sent += 1
                 if self.faults.drop_now():
                     for client in list(self.clients):
                         client.close()
                     self.clients.clear()
                 await asyncio.sleep(self.args.interval)
+
+
+def every(n: int, count: int) -> bool:
+    """Whether the count-th telegram is one of every n-th (never when n is 0)."""
+    return bool(n) and count % n == 0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -116,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", action=EnvDefault, env="SIMULATOR_PORT", default=9988, type=int,
                         help="TCP port (0 picks a free one)")
     parser.add_argument("--interval", type=positive(), default=1.0, help="real seconds between telegrams")
-    parser.add_argument("--step", type=positive(), help="simulated seconds per telegram (default: the interval)")
+    parser.add_argument("--step", type=positive(),
+                        help="simulated seconds per telegram (default: the interval); a faster clock starts a day ago")
     parser.add_argument("--panels-peak", type=positive(), default=5400.0, help="peak power of the panels in W")
     parser.add_argument("--replay", type=Path, help="send this telegram file over and over instead")
     for fault, what in (("bad-crc", "a wrong CRC"), ("non-ascii", "a non-ASCII byte"),
@@ -125,8 +145,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(f"--{fault}-every", type=int, default=0, metavar="N",
                             help=f"every Nth telegram gets {what}")
     parser.add_argument("--split", action="store_true", help="send each telegram in several small writes")
+    for content, what in (("placeholder", "placeholder capture times (632525252525S/W) for gas and the peak"),
+                          ("implausible", "CRC-correct impossible values (999999999.965 kWh, -99.999 kW)")):
+        parser.add_argument(f"--{content}-every", type=int, default=0, metavar="N",
+                            help=f"every Nth telegram carries {what}")
+    parser.add_argument("--dutch", action="store_true", help="a Dutch DSMR 5 meter (header and version line)")
+    parser.add_argument("--empty-slot", action="store_true", help="an empty M-Bus slot on channel 2 (1970, no unit)")
+    parser.add_argument("--second-gas", action="store_true", help="a second gas meter on M-Bus channel 3")
+    parser.add_argument("--heat-meter", action="store_true", help="a heat meter counting GJ on M-Bus channel 4")
     parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args([*shlex.split(settings.text("DSMR_SIMULATOR_ARGS") or ""), *given])
     setup_logging(args.log_level)
     try:
         asyncio.run(Bridge(args).run(args.host, args.port))
