@@ -9,6 +9,7 @@ from ingest import obis, options
 from ingest.backoff import Backoff
 from ingest.telegram import Framer, TelegramError, parse, readings
 from ingest.writer import Writer
+from stack import cli
 
 log = logging.getLogger("ingest.dsmr")
 STATS_EVERY = 300.0
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = options.parser("Read P1 telegrams of a Fluvius meter from a smartmeterBridge and store them.")
     parser.add_argument("--host", action=options.EnvDefault, env="DSMR_HOST", help="the bridge's address")
     parser.add_argument("--port", action=options.EnvDefault, env="DSMR_PORT", default=9988,
-                        type=options.positive(int), help="the bridge's TCP port")
+                        type=options.port, help="the bridge's TCP port")
     parser.add_argument("--silence-timeout", action=options.EnvDefault, env="DSMR_SILENCE_TIMEOUT", default=10.0,
                         type=options.positive(), help="reconnect after this many seconds without data")
     args = parser.parse_args(argv)
@@ -94,4 +95,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -9,7 +9,6 @@ in logs or error messages.
 import asyncio
 import json
 import logging
-import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from ingest import options
 from ingest.backoff import Backoff
 from ingest.spool import Reading
 from ingest.writer import Writer
-from stack import settings
+from stack import cli, settings
 
 log = logging.getLogger("ingest.fusionsolar")
 INVERTER_TYPES = (1, 38)  # string inverter, residential inverter
@@ -223,4 +222,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -18,6 +18,7 @@ from ingest.backoff import Backoff
 from ingest.registers import METRICS, OPTIONAL_BLOCKS, REGISTERS, Request, decode_request, requests
 from ingest.spool import Reading
 from ingest.writer import Writer
+from stack import cli
 
 log = logging.getLogger("ingest.sun2000")
 TRANSIENT = {4: "device failure", 6: "device busy"}  # Modbus exception codes worth retrying
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = options.parser("Poll a Huawei SUN2000 inverter over Modbus TCP and store its readings.")
     parser.add_argument("--host", action=options.EnvDefault, env="SUN2000_HOST", help="the inverter's address")
     parser.add_argument("--port", action=options.EnvDefault, env="SUN2000_PORT", default=502,
-                        type=options.positive(int), help="Modbus TCP port (6607 on the inverter's own access point)")
+                        type=options.port, help="Modbus TCP port (6607 on the inverter's own access point)")
     parser.add_argument("--unit-id", action=options.EnvDefault, env="SUN2000_UNIT_ID", default=1, type=int,
                         choices=range(0, 248), metavar="0-247",
                         help="Modbus unit id: 0 on the inverter's access point, 1 through an SDongle")
@@ -174,4 +175,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

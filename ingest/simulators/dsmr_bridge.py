@@ -11,10 +11,10 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.options import EnvDefault, positive, setup_logging
+from ingest.options import EnvDefault, Parser, positive, setup_logging
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
-from stack import settings
+from stack import cli, settings
 
 log = logging.getLogger("simulators.dsmr_bridge")
 
@@ -111,7 +111,7 @@ class Bridge:
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     settings.load_dotenv()
-    parser = argparse.ArgumentParser(description="Simulate a smartmeterBridge in front of a Fluvius meter.")
+    parser = Parser("Simulate a smartmeterBridge in front of a Fluvius meter.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", action=EnvDefault, env="SIMULATOR_PORT", default=9988, type=int,
                         help="TCP port (0 picks a free one)")
@@ -125,7 +125,6 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument(f"--{fault}-every", type=int, default=0, metavar="N",
                             help=f"every Nth telegram gets {what}")
     parser.add_argument("--split", action="store_true", help="send each telegram in several small writes")
-    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     try:
@@ -135,4 +134,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)
