@@ -18,8 +18,9 @@ class ExpectedError(Exception):
     """A problem the user can fix (a setting, an unreachable database, a busy port); the message says which."""
 
 
-# Errors that come from the environment rather than from a bug: a database that cannot be reached, a port in use.
-EXPECTED = (ExpectedError, psycopg.OperationalError, OSError)
+# Errors that come from the environment rather than from the code: what the database says (unreachable, a missing
+# privilege or extension), a port in use, a file that cannot be written.
+EXPECTED = (ExpectedError, psycopg.Error, OSError)
 
 
 def one_line(error: BaseException) -> str:

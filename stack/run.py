@@ -5,6 +5,7 @@ a process group of its own, so it gets one stop signal, from here, and never a s
 file keeps a second make run in the same checkout from starting duplicates.
 """
 
+import ctypes
 import fcntl
 import os
 import signal
@@ -23,6 +24,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_SECONDS = 5  # for a child to stop after SIGTERM before it is killed
 RESTART_SECONDS = 5
 LOCK_FILE = settings.ROOT / ".local" / "run.pid"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class Service(NamedTuple):
@@ -44,7 +46,8 @@ class StopSignals:
         self.received: str | None = None
         self.holding = False
         for sig in STOP_SIGNALS:
-            signal.signal(sig, self.handle)
+            if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN):  # nohup make run: keep on
+                signal.signal(sig, self.handle)
 
     def handle(self, signum, _frame) -> None:
         """Remember the signal; raise Stop now unless a child is being started."""
@@ -114,11 +117,16 @@ def services() -> list[Service]:
     return started
 
 
+def stop_with_parent() -> None:
+    """In the child, before it runs the service: the kernel sends it SIGTERM when make run dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start(service: Service) -> subprocess.Popen:
     """Start a service as a child process sharing our output, in a process group of its own."""
     print(f"starting {service.name}", flush=True)
     return subprocess.Popen([sys.executable, "-m", service.module], cwd=settings.ROOT,
-                            env={**os.environ, **service.env}, process_group=0)
+                            env={**os.environ, **service.env}, process_group=0, preexec_fn=stop_with_parent)
 
 
 def supervise(children: list[tuple[Service, subprocess.Popen]], signals: StopSignals) -> None:

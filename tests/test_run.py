@@ -105,3 +105,14 @@ def test_an_unreachable_database_gets_one_line(checkout):
     assert result.stderr.startswith('error: connection failed: connection to server at "127.0.0.1", port 1 failed')
     assert len(result.stderr.splitlines()) == 1 and "secret" not in result.stderr
     assert working_in(checkout) == set()
+
+
+def test_the_children_stop_even_when_make_run_is_killed(stack, checkout):
+    process, _, _ = stack
+    children = descendants(process.pid)
+    assert len(children) == SERVICES
+    process.kill()
+    process.wait()
+    wait_for(lambda: not children & set(processes()), what="the children to stop with their parent")
+    assert server_pid(checkout)  # the cluster outlives a killed make run (the next one uses it as it finds it)
+    cluster.stop(cluster.LocalCluster(checkout / ".local" / "postgres", 0, cluster.bindir()))
