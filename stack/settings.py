@@ -4,7 +4,7 @@ way wherever it comes from, and the database URL of each role."""
 import io
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -63,8 +63,8 @@ def integer(minimum: int = 0, maximum: int = 2**31 - 1) -> Callable[[str], int]:
     return check
 
 
-def number(minimum: float = -math.inf, above: float | None = None) -> Callable[[str], float]:
-    """A check for a finite number, at least minimum (or greater than above)."""
+def number(above: float | None = None) -> Callable[[str], float]:
+    """A check for a finite number (greater than above, when given)."""
     def check(raw: str) -> float:
         try:
             value = float(raw)
@@ -74,21 +74,7 @@ def number(minimum: float = -math.inf, above: float | None = None) -> Callable[[
             raise ValueError("must be a finite number")
         if above is not None and value <= above:
             raise ValueError(f"must be above {above:g}")
-        if value < minimum:
-            raise ValueError(f"must be at least {minimum:g}")
         return value
-    return check
-
-
-def one_of(choices: Iterable[str]) -> Callable[[str], str]:
-    """A check for one of a few words, in any case (debug is DEBUG)."""
-    choices = tuple(choices)
-
-    def check(raw: str) -> str:
-        for choice in choices:
-            if raw.strip().casefold() == choice.casefold():
-                return choice
-        raise ValueError(f"must be one of {', '.join(choices)}")
     return check
 
 
