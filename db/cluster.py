@@ -1,28 +1,34 @@
 """The project-local PostgreSQL cluster (pg_cron preloaded) used when DATABASE_URL is not set.
 
-Started as root, the server runs as the unprivileged account that owns PostgreSQL on Debian, because PostgreSQL
-refuses to run as root; its data then lives outside the checkout when that account cannot enter it.
+It listens on a Unix socket in its own data directory, which only the server account may enter, and no TCP port;
+peer authentication lets in only the account that runs the project (and the server account), as the roles the
+project's programs use. Started as root, the server runs as the unprivileged account that owns PostgreSQL on Debian,
+because PostgreSQL refuses to run as root; its data then lives outside the checkout when that account cannot enter it.
 """
 
 import hashlib
+import itertools
 import os
 import pwd
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-from stack import settings
+from stack import cli, settings
 from stack.system import PG_MAJOR
 
 DATABASE = "energy"
 SUPERUSER = "postgres"
 SERVER_ACCOUNT = "postgres"
 DEFAULT_PORT = 54329
+LOGIN_ROLES = (SUPERUSER, "energy_ingest", "energy_web")  # the roles the project's programs connect as
+IDENT_MAP = "brs5"
+SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sun_path) without its terminating NUL
 
 
-class ClusterError(Exception):
+class ClusterError(cli.ExpectedError):
     """The local cluster cannot be started or reached."""
 
 
@@ -35,8 +41,13 @@ class LocalCluster:
     bindir: Path
 
     def url(self, user: str = SUPERUSER, database: str = DATABASE) -> str:
-        """The connection URL for a role of the local cluster (trust authentication on loopback)."""
-        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+        """The connection URL for a role of the local cluster: its socket directory (percent-encoded) as host."""
+        return f"postgresql://{user}@{quote(str(self.data_dir), safe='')}:{self.port}/{database}"
+
+    @property
+    def socket(self) -> Path:
+        """The server's Unix socket."""
+        return self.data_dir / f".s.PGSQL.{self.port}"
 
     @property
     def log_file(self) -> Path:
@@ -81,7 +92,11 @@ def default_data_dir() -> Path:
 def local_cluster() -> LocalCluster:
     """The local cluster as configured by LOCAL_DB_DIR and LOCAL_DB_PORT."""
     data_dir = Path(settings.text("LOCAL_DB_DIR") or default_data_dir()).resolve()
-    return LocalCluster(data_dir, settings.port("LOCAL_DB_PORT", DEFAULT_PORT), bindir())
+    cluster = LocalCluster(data_dir, settings.setting("LOCAL_DB_PORT", settings.port, DEFAULT_PORT), bindir())
+    if len(os.fsencode(cluster.socket)) > SOCKET_PATH_MAX:
+        raise ClusterError(f"the server's socket {cluster.socket} would be longer than {SOCKET_PATH_MAX} bytes: "
+                           "set LOCAL_DB_DIR to a shorter path")
+    return cluster
 
 
 def run(command: list[str], what: str) -> None:
@@ -92,20 +107,47 @@ def run(command: list[str], what: str) -> None:
         raise ClusterError(f"{what} failed: {detail[-1] if detail else 'no output'}")
 
 
-def initialise(cluster: LocalCluster) -> None:
-    """Create the cluster's data directory with initdb."""
-    cluster.data_dir.mkdir(parents=True, exist_ok=True)
+def create_data_dir(path: Path) -> None:
+    """Create the data directory and the parents it lacks. As root, exactly those directories go to the server
+    account: a directory the project did not create never changes owner, and one it cannot use is refused."""
+    created = list(itertools.takewhile(lambda p: not p.exists(), [path, *path.parents]))
     if running_as_root():
         account = pwd.getpwnam(SERVER_ACCOUNT)
-        os.chown(cluster.data_dir.parent, account.pw_uid, account.pw_gid)
-        os.chown(cluster.data_dir, account.pw_uid, account.pw_gid)
-    cluster.data_dir.chmod(0o700)
+        if not created and path.stat().st_uid != account.pw_uid:
+            owner = pwd.getpwuid(path.stat().st_uid).pw_name
+            raise ClusterError(f"LOCAL_DB_DIR {path} exists and belongs to {owner}: name a directory that does not "
+                               f"exist yet, or give this one to {SERVER_ACCOUNT} yourself")
+        reachable = path.parents[len(created) - 1] if created else path
+        if not server_account_can_enter(reachable):
+            raise ClusterError(f"the {SERVER_ACCOUNT} account cannot enter {reachable}: set LOCAL_DB_DIR "
+                               f"to a place it can reach")
+    path.mkdir(parents=True, exist_ok=True)
+    if running_as_root():
+        for directory in created:
+            os.chown(directory, account.pw_uid, account.pw_gid)
+    path.chmod(0o700)
+
+
+def initialise(cluster: LocalCluster) -> None:
+    """Create the cluster's data directory with initdb (no trust: pg_hba.conf is written before every start)."""
+    create_data_dir(cluster.data_dir)
     run(as_server([str(cluster.bindir / "initdb"), "-D", str(cluster.data_dir), "-U", SUPERUSER,
-                   "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]), "initdb")
+                   "--auth-local=peer", "--auth-host=reject", "-E", "UTF8", "--locale=C.UTF-8"]), "initdb")
+
+
+def conf_string(value: str) -> str:
+    """A value quoted for postgresql.conf."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def local_accounts() -> list[str]:
+    """The operating-system accounts that may connect: the one running the project, and the server account."""
+    accounts = [pwd.getpwuid(os.geteuid()).pw_name]
+    return [*accounts, SERVER_ACCOUNT] if running_as_root() else accounts
 
 
 def write_config(cluster: LocalCluster) -> None:
-    """(Re)write the settings the project needs, included from postgresql.conf."""
+    """(Re)write the settings and the authentication rules the project needs: socket only, peer authentication."""
     conf = cluster.data_dir / "postgresql.conf"
     include = "include_if_exists = 'brs5-energy.conf'"
     if include not in conf.read_text():
@@ -114,12 +156,19 @@ def write_config(cluster: LocalCluster) -> None:
     (cluster.data_dir / "brs5-energy.conf").write_text(
         "# Written by db/cluster.py on every start: edit LOCAL_DB_PORT in .env instead.\n"
         f"port = {cluster.port}\n"
-        "listen_addresses = '127.0.0.1'\n"
-        "unix_socket_directories = ''\n"  # TCP only: socket paths under a deep checkout can be too long
+        "listen_addresses = ''\n"  # no TCP: only the socket, in a directory only the server account may enter
+        f"unix_socket_directories = {conf_string(str(cluster.data_dir))}\n"
+        "unix_socket_permissions = 0700\n"
         "shared_preload_libraries = 'pg_cron'\n"
         f"cron.database_name = '{DATABASE}'\n"
         "cron.use_background_workers = on\n"
     )
+    (cluster.data_dir / "pg_hba.conf").write_text(
+        "# Written by db/cluster.py on every start: the Unix socket only, for the accounts in pg_ident.conf.\n"
+        f"local all all peer map={IDENT_MAP}\n")
+    (cluster.data_dir / "pg_ident.conf").write_text(
+        "# Written by db/cluster.py on every start: which local account may connect as which role.\n"
+        + "".join(f"{IDENT_MAP} {account} {role}\n" for account in local_accounts() for role in LOGIN_ROLES))
 
 
 def alive(pid: int) -> bool:
@@ -133,7 +182,8 @@ def alive(pid: int) -> bool:
 
 
 def server_pid(cluster: LocalCluster) -> int | None:
-    """The pid of the running server, removing a lock file left behind by a killed one."""
+    """The pid of the running server, removing the lock files left behind by a killed one (the server itself
+    would take a zombie's pid for a live server)."""
     pid_file = cluster.data_dir / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().split()[0])
@@ -142,19 +192,9 @@ def server_pid(cluster: LocalCluster) -> int | None:
     if alive(pid):
         return pid
     print(f"removing {pid_file}: its server (pid {pid}) is gone", file=sys.stderr)
-    pid_file.unlink()
+    for lock in (pid_file, *cluster.data_dir.glob(".s.PGSQL.*.lock")):
+        lock.unlink(missing_ok=True)
     return None
-
-
-def port_is_free(port: int) -> bool:
-    """Whether nothing listens on the loopback port."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def create_database(cluster: LocalCluster) -> None:
@@ -173,10 +213,10 @@ def start(cluster: LocalCluster) -> bool:
         print(f"creating a local PostgreSQL cluster in {cluster.data_dir}", flush=True)
         initialise(cluster)
     if server_pid(cluster):
+        if not cluster.socket.exists():
+            raise ClusterError("the local cluster runs with an older configuration (no socket in its directory): "
+                               "stop it with make db-stop, then start again")
         return False
-    if not port_is_free(cluster.port):
-        raise ClusterError(
-            f"port {cluster.port} is in use by another program: set LOCAL_DB_PORT to a free port in .env")
     write_config(cluster)
     run(as_server([str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-l", str(cluster.log_file),
                    "-w", "-t", "60", "start"]), f"starting PostgreSQL (see {cluster.log_file})")
@@ -194,34 +234,28 @@ def stop(cluster: LocalCluster) -> None:
 def main(argv: list[str]) -> int:
     """python -m db.cluster start|stop|status|url|psql."""
     command = argv[0] if argv else "status"
-    try:
-        settings.load_dotenv()
-        cluster = local_cluster()
-        if command == "start":
-            start(cluster)
-            print(f"local PostgreSQL running: {cluster.url()}")
-        elif command == "stop":
-            stop(cluster)
-            print("local PostgreSQL stopped")
-        elif command == "status":
-            pid = server_pid(cluster)
-            print(f"local PostgreSQL {'running, pid ' + str(pid) if pid else 'stopped'} ({cluster.data_dir})")
-        elif command == "url":
-            print(cluster.url())
-        elif command == "psql":
-            url = settings.text("DATABASE_URL")
-            if not url:
-                start(cluster)
-                url = cluster.url()
-            os.execvp("psql", ["psql", url])
-        else:
-            print("usage: python -m db.cluster start|stop|status|url|psql", file=sys.stderr)
-            return 2
-    except (ClusterError, settings.ConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    if command not in ("start", "stop", "status", "url", "psql"):
+        raise ClusterError("usage: python -m db.cluster start|stop|status|url|psql")
+    settings.load_dotenv()
+    if command == "psql" and settings.text("DATABASE_URL"):
+        os.execvp("psql", ["psql", settings.database_url()])
+    cluster = local_cluster()
+    if command == "start":
+        start(cluster)
+        print(f"local PostgreSQL running: {cluster.url()}")
+    elif command == "stop":
+        stop(cluster)
+        print("local PostgreSQL stopped")
+    elif command == "status":
+        pid = server_pid(cluster)
+        print(f"local PostgreSQL {'running, pid ' + str(pid) if pid else 'stopped'} ({cluster.data_dir})")
+    elif command == "url":
+        print(cluster.url())
+    else:
+        start(cluster)
+        os.execvp("psql", ["psql", cluster.url()])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(lambda: main(sys.argv[1:]))

@@ -6,7 +6,6 @@ views, grants) are re-applied together whenever any of them changed.
 """
 
 import hashlib
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from db import cluster
 from db.schedule import JOBS
-from stack import settings
+from stack import cli, settings
 
 MIGRATIONS = settings.ROOT / "migrations"
 # Views are applied in file-name order: the number in front puts a view after those it reads.
@@ -29,7 +28,7 @@ PG_CRON_LINES = (
 )
 
 
-class MigrationError(Exception):
+class MigrationError(cli.ExpectedError):
     """The database cannot be migrated as it is."""
 
 
@@ -189,32 +188,23 @@ def migrate(url: str, schedule: bool = True) -> list[str]:
 
 def main() -> int:
     """Migrate DATABASE_URL, or the local cluster (started for the occasion) when it is not set."""
+    settings.load_dotenv()
+    url = settings.setting("DATABASE_URL", settings.connection_url)
+    local = None if url else cluster.local_cluster()
+    started = local is not None and cluster.start(local)
+    url = url or local.url()
     try:
-        settings.load_dotenv()
-        url = settings.text("DATABASE_URL")
-        started = False
-        if not url:
-            local = cluster.local_cluster()
-            started = cluster.start(local)
-            url = local.url()
-        try:
-            for line in migrate(url):
-                print(line)
-        finally:
-            if started:
-                cluster.stop(local)
+        for line in migrate(url):
+            print(line)
     except psycopg.OperationalError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"error: cannot connect to {settings.redacted(url)}: {first}", file=sys.stderr)
-        return 1
-    except psycopg.ProgrammingError as error:
-        print(f"error: bad DATABASE_URL: {error}", file=sys.stderr)
-        return 1
-    except (MigrationError, cluster.ClusterError, settings.ConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise MigrationError(f"cannot connect to {settings.redacted(url)}: {cli.one_line(error)}") from None
+    except psycopg.Error as error:
+        raise MigrationError(f"{settings.redacted(url)}: {cli.one_line(error)}") from None
+    finally:
+        if started:
+            cluster.stop(local)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -12,6 +12,7 @@ from ingest.framer import Framer
 from ingest.rejections import Rejections, describe
 from ingest.telegram import SPECS, Spec, TelegramError, parse, readings
 from ingest.writer import Writer
+from stack import cli
 
 log = logging.getLogger("ingest.dsmr")
 STATS_EVERY = 300.0
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = options.parser("Read P1 telegrams of a Fluvius meter from a smartmeterBridge and store them.")
     parser.add_argument("--host", action=options.EnvDefault, env="DSMR_HOST", help="the bridge's address")
     parser.add_argument("--port", action=options.EnvDefault, env="DSMR_PORT", default=9988,
-                        type=options.positive(int), help="the bridge's TCP port")
+                        type=options.port, help="the bridge's TCP port")
     parser.add_argument("--silence-timeout", action=options.EnvDefault, env="DSMR_SILENCE_TIMEOUT", default=10.0,
                         type=options.positive(), help="reconnect after this many seconds without data")
     parser.add_argument("--spec", action=options.EnvDefault, env="DSMR_SPEC", default="fluvius", choices=SPECS,
@@ -131,4 +132,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -9,7 +9,6 @@ station's hourly production of past days instead (ingest.fusionsolar_history).
 import argparse
 import asyncio
 import logging
-import sys
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,7 +18,7 @@ from ingest.fusionsolar_history import HISTORY_METRICS, History
 from ingest.northbound import Api, FusionSolarError, items, station_code
 from ingest.spool import Reading
 from ingest.writer import Writer
-from stack import settings
+from stack import cli, settings
 
 log = logging.getLogger("ingest.fusionsolar")
 INVERTER_TYPES = (1, 38)  # string inverter, residential inverter
@@ -151,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                               args.history_pause)
             asyncio.run(history.run(args.history))
         else:
-            collector = Collector(api, Writer(url, "fusionsolar", args.spool_dir, METRICS), args.interval,
-                                  args.station)
+            collector = Collector(api, options.writer(args, "fusionsolar", METRICS), args.interval, args.station)
             asyncio.run(collector.once() if args.once else collector.run())
     except FusionSolarError as error:
         log.error("%s", error)
@@ -163,4 +161,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -18,6 +18,7 @@ from ingest.backoff import Backoff
 from ingest.registers import INFO_REQUESTS, METRICS, OPTIONAL_BLOCKS, PV_STRINGS, Request, decode_request, poll_requests
 from ingest.spool import Reading
 from ingest.writer import Writer
+from stack import cli
 
 log = logging.getLogger("ingest.sun2000")
 TRANSIENT = {4: "device failure", 6: "device busy"}  # Modbus exception codes worth retrying
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = options.parser("Poll a Huawei SUN2000 inverter over Modbus TCP and store its readings.")
     parser.add_argument("--host", action=options.EnvDefault, env="SUN2000_HOST", help="the inverter's address")
     parser.add_argument("--port", action=options.EnvDefault, env="SUN2000_PORT", default=502,
-                        type=options.positive(int), help="Modbus TCP port (6607 on the inverter's own access point)")
+                        type=options.port, help="Modbus TCP port (6607 on the inverter's own access point)")
     parser.add_argument("--unit-id", action=options.EnvDefault, env="SUN2000_UNIT_ID", default=1, type=int,
                         choices=range(0, 248), metavar="0-247",
                         help="Modbus unit id: 0 on the inverter's access point, 1 through an SDongle")
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("no inverter address: set SUN2000_HOST or pass --host")
     options.setup_logging(args.log_level)
     inverter = Inverter(args.host, args.port, args.unit_id, args.timeout, args.connect_delay, args.pause)
-    writer = Writer(options.database_url(args), "sun2000", args.spool_dir, METRICS)
+    writer = options.writer(args, "sun2000", METRICS)
     try:
         asyncio.run(Collector(inverter, writer, args.interval).run())
     except KeyboardInterrupt:
@@ -180,4 +181,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

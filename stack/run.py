@@ -1,15 +1,30 @@
-"""make run: the whole system on one machine (database, simulators, collectors, dashboard) until Ctrl-C."""
+"""make run: the whole system on one machine (database, simulators, collectors, dashboard) until stopped.
 
+Ctrl-C, SIGTERM and SIGHUP all stop every child, then the local cluster when this run started it. Each child runs in
+a process group of its own, so it gets one stop signal, from here, and never a second one from the terminal; a lock
+file keeps a second make run in the same checkout from starting duplicates.
+"""
+
+import ctypes
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from db import cluster, migrate
-from stack import demo, settings
+from stack import cli, demo, settings
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_SECONDS = 5  # for a child to stop after SIGTERM before it is killed
+RESTART_SECONDS = 5
+LOCK_FILE = settings.ROOT / ".local" / "run.pid"
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
 class Service(NamedTuple):
@@ -20,6 +35,61 @@ class Service(NamedTuple):
     env: dict[str, str]
 
 
+class Stop(Exception):
+    """A stop signal arrived; its name is the message."""
+
+
+class StopSignals:
+    """Turns SIGINT, SIGTERM and SIGHUP into Stop, held back while a child is being started so none goes untracked."""
+
+    def __init__(self):
+        self.received: str | None = None
+        self.holding = False
+        for sig in STOP_SIGNALS:
+            if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN):  # nohup make run: keep on
+                signal.signal(sig, self.handle)
+
+    def handle(self, signum, _frame) -> None:
+        """Remember the signal; raise Stop now unless a child is being started."""
+        self.received = signal.Signals(signum).name
+        if not self.holding:
+            raise Stop(self.received)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Delay Stop until the block is done."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.received:
+            raise Stop(self.received)
+
+    @staticmethod
+    def ignore() -> None:
+        """While stopping, another Ctrl-C must not cut the cleanup short (it takes a few seconds at most)."""
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+@contextmanager
+def only_run(path=LOCK_FILE) -> Iterator[None]:
+    """Hold a lock on the file for the whole run (the kernel releases it however we end); a second run is refused."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise cli.ExpectedError(f"make run is already running in this checkout (pid {handle.read().strip()}): "
+                                    "stop it first (Ctrl-C in its terminal)") from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
 def free_port() -> int:
     """A loopback port nobody listens on now."""
     with socket.socket() as probe:
@@ -27,10 +97,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def services(database_url: str) -> list[Service]:
+def services() -> list[Service]:
     """What to start: each device's collector, preceded by its simulator when no device is configured."""
-    ingest_url = settings.text("INGEST_DATABASE_URL") or settings.with_user(database_url, "energy_ingest")
-    web_url = settings.text("WEB_DATABASE_URL") or settings.with_user(database_url, "energy_web")
+    ingest_url = settings.database_url("energy_ingest")
     started = []
     for source, host_key, port_key, simulator in (
         ("dsmr", "DSMR_HOST", "DSMR_PORT", "ingest.simulators.dsmr_bridge"),
@@ -44,70 +113,79 @@ def services(database_url: str) -> list[Service]:
         started.append(Service(f"{source} collector", f"ingest.{source}", device))
     if settings.text("FUSIONSOLAR_USER"):
         started.append(Service("fusionsolar collector", "ingest.fusionsolar", {"INGEST_DATABASE_URL": ingest_url}))
-    started.append(Service("dashboard", "web", {"WEB_DATABASE_URL": web_url}))
+    started.append(Service("dashboard", "web", {"WEB_DATABASE_URL": settings.database_url("energy_web")}))
     return started
 
 
+def stop_with_parent() -> None:
+    """In the child, before it runs the service: the kernel sends it SIGTERM when make run dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start(service: Service) -> subprocess.Popen:
-    """Start a service as a child process sharing our terminal."""
+    """Start a service as a child process sharing our output, in a process group of its own."""
     print(f"starting {service.name}", flush=True)
     return subprocess.Popen([sys.executable, "-m", service.module], cwd=settings.ROOT,
-                            env={**os.environ, **service.env})
+                            env={**os.environ, **service.env}, process_group=0, preexec_fn=stop_with_parent)
 
 
-def supervise(children: list[tuple[Service, subprocess.Popen]]) -> None:
-    """Restart a child that exits, until Ctrl-C."""
+def supervise(children: list[tuple[Service, subprocess.Popen]], signals: StopSignals) -> None:
+    """Restart a child that exits, until a stop signal."""
     while True:
         time.sleep(1)
         for index, (service, process) in enumerate(children):
             if process.poll() is not None:
-                print(f"{service.name} exited with {process.returncode}; restarting in 5 s", flush=True)
-                time.sleep(5)
-                children[index] = (service, start(service))
+                print(f"{service.name} exited with {process.returncode}; restarting in {RESTART_SECONDS} s",
+                      flush=True)
+                time.sleep(RESTART_SECONDS)
+                with signals.held():
+                    children[index] = (service, start(service))
 
 
 def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:
-    """Stop every child, politely first."""
+    """Ask every child to stop (SIGTERM, which they take as Ctrl-C), then kill the groups of those still running."""
     for _, process in children:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for _, process in children:
+            process.terminate()
+    deadline = time.monotonic() + GRACE_SECONDS
+    for service, process in children:
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
+            print(f"{service.name} did not stop within {GRACE_SECONDS} s: killed", flush=True)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def main() -> int:
-    """Run everything until Ctrl-C, then stop what was started."""
-    local = None
-    children: list[tuple[Service, subprocess.Popen]] = []
-    try:
-        settings.load_dotenv()
-        url = settings.text("DATABASE_URL")
-        if not url:
-            local = cluster.local_cluster()
-            if not cluster.start(local):
-                local = None  # it was already running: leave it so
-            url = cluster.local_cluster().url()
-        for line in migrate.migrate(url):
-            print(line)
-        print(f"database: psql {settings.redacted(url)}   (or: make psql)", flush=True)
-        demo.seed_history(url)
-        for service in services(url):
-            children.append((service, start(service)))
-        supervise(children)
-    except KeyboardInterrupt:
-        print("\nstopping", flush=True)
-    except (cluster.ClusterError, migrate.MigrationError, settings.ConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        stop(children)
-        if local:
-            cluster.stop(local)
+    """Run everything until a stop signal, then stop what was started."""
+    settings.load_dotenv()
+    url = settings.setting("DATABASE_URL", settings.connection_url)
+    with only_run():
+        signals = StopSignals()
+        children: list[tuple[Service, subprocess.Popen]] = []
+        local = None if url else cluster.local_cluster()
+        ours = local is not None and cluster.server_pid(local) is None  # a cluster we start, we stop
+        try:
+            if local:
+                cluster.start(local)
+            for line in migrate.migrate(url or local.url()):
+                print(line)
+            print(f"database: psql {settings.redacted(url or local.url())}   (or: make psql)", flush=True)
+            demo.seed_history(url or local.url())
+            for service in services():
+                with signals.held():
+                    children.append((service, start(service)))
+            supervise(children, signals)
+        except Stop as received:
+            print(f"\nstopping ({received})", flush=True)
+        finally:
+            signals.ignore()
+            stop(children)
+            if ours:
+                cluster.stop(local)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

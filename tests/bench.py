@@ -5,10 +5,13 @@ aggregated history; the collectors run as real processes against their simulator
 """
 
 import asyncio
+import os
 import random
 import statistics
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -95,19 +98,42 @@ def healthy(url: str) -> bool:
         return False
 
 
-def percentiles(url: str, n: int = 200) -> tuple[float, float]:
-    """p50 and p95 latency of n GET requests, in ms."""
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        with urllib.request.urlopen(url) as response:
-            response.read()
-        times.append((time.perf_counter() - started) * 1000)
+def get_ms(url: str) -> float:
+    """Milliseconds one GET takes, body included."""
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:
+        response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """p50 and p95 of latencies."""
     return statistics.median(times), statistics.quantiles(times, n=20)[18]
 
 
+def concurrently(url: str, clients: int = 50, each: int = 20, every: float = 0.0) -> tuple[list[float], float]:
+    """Latencies of clients that each send `each` requests, one every `every` seconds from a random start within
+    the first interval (0: back to back, all starting together), and the requests answered per second."""
+    begin = threading.Barrier(clients)
+
+    def client(seed: int) -> list[float]:
+        begin.wait()
+        started, offset, times = time.perf_counter(), random.Random(seed).uniform(0, every), []
+        for n in range(each):
+            time.sleep(max(0.0, started + offset + n * every - time.perf_counter()))
+            times.append(get_ms(url))
+        return times
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        times = [ms for result in pool.map(client, range(clients)) for ms in result]
+    return times, len(times) / (time.perf_counter() - started)
+
+
 def bench_web(url: str, workdir: Path) -> None:
-    """Latency of the live figures and of a year of months, over real HTTP."""
+    """Latency of the live figures and of the history charts over real HTTP on the production server: one client
+    at a time, 50 dashboards open at once (each asks for /api/live every 2 s, as the page does), and 50 clients
+    sending requests back to back (the server's saturation)."""
     port = free_port()
     server = start("web", log=workdir / "web.log", WEB_PORT=str(port), WEB_DATABASE_URL=with_user(url, "energy_web"))
     try:
@@ -115,9 +141,16 @@ def bench_web(url: str, workdir: Path) -> None:
         for name, path in (("/api/live", "/api/live"), ("a year of months", "/api/history?level=month&date=2025-06-01"),
                            ("a month of days", "/api/history?level=day&date=2025-06-01"),
                            ("the hours of a day", "/api/history?level=hour&date=2025-06-01")):
-            p50, p95 = percentiles(f"http://127.0.0.1:{port}{path}")
+            p50, p95 = percentiles([get_ms(f"http://127.0.0.1:{port}{path}") for _ in range(200)])
             report(f"dashboard {name}: p50", p50, "ms", "")
             report(f"dashboard {name}: p95", p95, "ms", "p95 < 50 ms")
+        live = f"http://127.0.0.1:{port}/api/live"
+        times, _ = concurrently(live, each=10, every=2.0)
+        report("dashboard /api/live, 50 dashboards polling every 2 s: p50", percentiles(times)[0], "ms", "")
+        report("dashboard /api/live, 50 dashboards polling every 2 s: p95", percentiles(times)[1], "ms", "p95 < 50 ms")
+        times, rate = concurrently(live)
+        report("dashboard /api/live, 50 clients back to back: p95", percentiles(times)[1], "ms", "")
+        report("dashboard /api/live, 50 clients back to back: throughput", rate, "req/s", "")
     finally:
         stop(server)
 
@@ -264,6 +297,7 @@ def bench_fluvius(server, workdir: Path) -> None:
 
 def main() -> None:
     """Run every benchmark on a throwaway server."""
+    os.environ["ENV_FILE"] = os.devnull  # the developer's .env (a dashboard password) must not change the figures
     bench_framer()
     server, base = start_server()
     try:

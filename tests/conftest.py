@@ -1,6 +1,7 @@
 """Fixtures: one PostgreSQL server per session, a migrated template database, a fresh clone of it per test."""
 
 import itertools
+import os
 
 import psycopg
 import pytest
@@ -11,6 +12,12 @@ from tests.pg import CRON_DATABASE, start_server, stop_server
 
 TEMPLATE = "energy_template"
 _numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def no_dotenv(monkeypatch):
+    """Keep the developer's .env out of every test, and out of every program a test starts."""
+    monkeypatch.setenv("ENV_FILE", os.devnull)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Migration runner: idempotent, refuses edited migrations, reports what it did, clear errors."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -79,12 +80,12 @@ def test_a_failing_migration_leaves_nothing_half_applied(empty_db_url, tmp_path,
 def run_migrate(env: dict) -> subprocess.CompletedProcess:
     """Run `python -m db.migrate` as make migrate does, with the given settings."""
     return subprocess.run([sys.executable, "-m", "db.migrate"], cwd=settings.ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", **env}, timeout=60, check=False)
+                          env={"PATH": "/usr/bin:/bin", "ENV_FILE": os.devnull, **env}, timeout=60, check=False)
 
 
 def test_a_bad_database_url_gets_one_clear_line(pg_server):
     result = run_migrate({"DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/energy"})
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: cannot connect to postgresql://nobody:***@127.0.0.1:1/energy")
     assert "secret" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -96,6 +97,6 @@ def test_a_server_without_pg_cron_is_told_the_lines_to_add():
         result = run_migrate({"DATABASE_URL": server.url()})
     finally:
         stop_server(server, base)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "pg_cron is not loaded by this server" in result.stderr
     assert "shared_preload_libraries = 'pg_cron'" in result.stderr

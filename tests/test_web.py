@@ -1,10 +1,18 @@
 """The dashboard's API against a seeded database: every figure equals what the readings imply."""
 
-from datetime import UTC, datetime, timedelta
+import os
+import signal
+import socket
+import time
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from stack.settings import with_user
+from tests.procs import free_port, start, stop, wait_for
 from tests.readings import metric_id, write
 from tests.test_aggregation import local
 from web import create_app
@@ -96,15 +104,34 @@ def test_capacity_tariff(client, db):
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("level=year", "level must be one of hour, day, week, month, got 'year'"),
-    ("level=day&date=yesterday", "date must be YYYY-MM-DD, got 'yesterday'"),
-    ("level=day&date=2026-02-30", "date must be YYYY-MM-DD, got '2026-02-30'"),
-    ("level=hour&date=1850-01-01", "date must be between 2000 and 2100, got '1850-01-01'"),
+    ({"level": "year"}, "level must be one of hour, day, week, month, got 'year'"),
+    ({"date": "yesterday"}, "date must be YYYY-MM-DD, got 'yesterday'"),
+    ({"date": "2026-02-30"}, "date must be YYYY-MM-DD, got '2026-02-30'"),
+    # forms date.fromisoformat also reads, which the message does not promise
+    ({"date": "20260101"}, "date must be YYYY-MM-DD, got '20260101'"),
+    ({"date": "2026-W01-1"}, "date must be YYYY-MM-DD, got '2026-W01-1'"),
+    ({"date": "2026-1-05"}, "date must be YYYY-MM-DD, got '2026-1-05'"),
+    ({"date": "\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0665"},  # Arabic-Indic digits
+     "date must be YYYY-MM-DD, got '\u0662\u0660\u0662\u0666-\u0660\u0661-\u0660\u0665'"),
+    ({"date": "2026-01-05 "}, "date must be YYYY-MM-DD, got '2026-01-05 '"),
+    ({"level": "hour", "date": "1850-01-01"}, "date must be between 2000 and 2100, got '1850-01-01'"),
 ])
 def test_bad_parameters_get_400_with_a_message(client, query, message):
-    response = client.get(f"/api/history?{query}")
+    response = client.get("/api/history", query_string={"level": "day", **query})
     assert response.status_code == 400
     assert response.get_json() == {"error": message}
+
+
+@pytest.mark.parametrize("level", ["hour", "day", "week", "month"])
+def test_the_arrows_never_lead_to_a_400(client, level):
+    for anchor in ("2000-01-01", "2000-01-31", "2000-03-20", "2050-06-15", "2100-10-10", "2100-12-01", "2100-12-31"):
+        body = client.get(f"/api/history?level={level}&date={anchor}").get_json()
+        for arrow in ("previous", "next"):
+            if body[arrow] is not None:
+                assert client.get(f"/api/history?level={level}&date={body[arrow]}").status_code == 200, (anchor, arrow)
+    assert client.get(f"/api/history?level={level}&date=2000-01-01").get_json()["previous"] is None
+    assert client.get(f"/api/history?level={level}&date=2100-12-31").get_json()["next"] is None
+    assert client.get(f"/api/history?level={level}&date=2050-06-15").get_json()["next"] is not None
 
 
 def test_health_and_a_missing_database(client):
@@ -124,3 +151,97 @@ def test_password_and_security_headers(db_url):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert client.get("/healthz").status_code == 200
     assert b"<script>" not in page.data  # no inline script
+
+
+def test_the_first_request_after_the_database_dropped_every_connection_works(client, db):
+    assert client.get("/api/live").status_code == 200  # the pool now holds a connection
+    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'energy_web'")
+    wait_for(lambda: not db.execute("SELECT 1 FROM pg_stat_activity WHERE usename = 'energy_web'").fetchone(),
+             what="the dashboard's connections to end")
+    assert client.get("/api/live").status_code == 200
+    assert client.get("/api/live").status_code == 200
+
+
+def test_ten_wrong_passwords_a_minute_then_the_client_waits(db_url):
+    clock = [1000.0]
+    app = create_app({"DATABASE_URL": with_user(db_url, "energy_web"), "PASSWORD": "s3cret",
+                      "CLOCK": lambda: clock[0]})
+    client, neighbour = app.test_client(), {"REMOTE_ADDR": "192.0.2.9"}
+    for _ in range(20):  # a browser's first request carries no password: not a guess
+        assert client.get("/api/live").status_code == 401
+    for guess in range(10):
+        assert client.get("/api/live", auth=("me", f"guess{guess}")).status_code == 401
+        clock[0] += 1
+    refused = client.get("/api/live", auth=("me", "s3cret"))  # even the right one: no more guessing for now
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "50"
+    assert client.get("/api/live", auth=("me", "s3cret"), environ_base=neighbour).status_code == 200
+    clock[0] += 49.5
+    assert client.get("/api/live", auth=("me", "s3cret")).headers["Retry-After"] == "1"
+    clock[0] += 0.5
+    assert client.get("/api/live", auth=("me", "s3cret")).status_code == 200
+    # a sliding minute: with the guesses of 1001 to 1009 s, one more now is again 10 within a minute
+    assert client.get("/api/live", auth=("me", "guess10")).status_code == 401
+    assert client.get("/api/live", auth=("me", "s3cret")).headers["Retry-After"] == "1"
+
+
+@pytest.fixture
+def utc_process(monkeypatch):
+    """The test process (and so the app) runs in UTC, as many servers do."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_day_view_opens_on_the_databases_today_around_its_midnight(client, db, utc_process):
+    # A zone of the database in which it is now just after local midnight (or just before, early in the UTC
+    # day), so that the database's date and the UTC date of this process differ.
+    hour = datetime.now(UTC).hour
+    east = 24 - hour if hour >= 10 else -(hour + 1)
+    zone = f"Etc/GMT{-east:+d}"  # POSIX signs: Etc/GMT-14 is 14 hours east of Greenwich
+    db.execute("UPDATE energy.settings SET time_zone = %s", (zone,))
+    before = datetime.now(ZoneInfo(zone)).date()
+    title = client.get("/api/history?level=hour").get_json()["title"]
+    after = datetime.now(ZoneInfo(zone)).date()
+    assert title in (before.isoformat(), after.isoformat())
+    assert date.today() not in (before, after)  # what the operating system's calendar would have opened on
+
+
+def test_a_test_configuration_is_all_the_app_reads(db_url, tmp_path, monkeypatch):
+    for name in ("WEB_PASSWORD", "WEB_DATABASE_URL"):  # so that undo removes what the .env adds
+        monkeypatch.setenv(name, "")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("WEB_PASSWORD=from-the-file\nWEB_DATABASE_URL=postgresql://energy_web@127.0.0.1:1/energy\n")
+    monkeypatch.setenv("ENV_FILE", str(dotenv))
+    monkeypatch.delenv("WEB_PASSWORD")
+    monkeypatch.delenv("WEB_DATABASE_URL")
+
+    tested = create_app({"DATABASE_URL": with_user(db_url, "energy_web")}).test_client()
+    assert tested.get("/api/live").status_code == 200
+    assert "WEB_PASSWORD" not in os.environ  # the file was not even read
+
+    configured = create_app().test_client()  # the same settings do reach an app built without a test configuration
+    assert configured.get("/api/live").status_code == 401
+    assert configured.get("/healthz").get_json() == {"status": "degraded", "database": "unavailable"}
+
+
+def test_the_production_server_keeps_a_few_threads_however_many_clients_wait(db_url, tmp_path):
+    port = free_port()
+    server = start("web", log=tmp_path / "web.log", WEB_PORT=str(port),
+                   WEB_DATABASE_URL=with_user(db_url, "energy_web"))
+    idle = []
+    try:
+        wait_for(lambda: "dashboard:" in (tmp_path / "web.log").read_text(), what="the dashboard to start")
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+        wait_for(lambda: len(os.listdir(f"/proc/{server.pid}/fd")) > 300, what="the server to accept them all")
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        threads = int(next(line for line in status.splitlines() if line.startswith("Threads:")).split()[1])
+        assert threads < 20
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/live", timeout=10) as response:
+            assert response.status == 200 and response.headers["Server"] == "brs5-energy"
+    finally:
+        for connection in idle:
+            connection.close()
+        assert stop(server, signal.SIGTERM) == 0
+    assert "Traceback" not in (tmp_path / "web.log").read_text()

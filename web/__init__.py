@@ -1,24 +1,17 @@
 """The dashboard: a Flask application that reads the energy views through the read-only role."""
 
-import hmac
+import time
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
 from stack import settings
 
-
-def web_database_url() -> str:
-    """WEB_DATABASE_URL, or DATABASE_URL (or the local cluster) as the energy_web role."""
-    if url := settings.text("WEB_DATABASE_URL"):
-        return url
-    if owner := settings.text("DATABASE_URL"):
-        return settings.with_user(owner, "energy_web")
-    from db.cluster import local_cluster
-
-    return local_cluster().url(user="energy_web")
+DEFAULTS = {"DATABASE_URL": None, "PASSWORD": None, "REFRESH_SECONDS": 2, "CLOCK": time.monotonic, "DEBUG": False}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -34,37 +27,23 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-
-
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application; test_config overrides settings from the environment."""
-    settings.load_dotenv()
+    """Build the application from the settings, or from test_config alone: then nothing else is read."""
     app = Flask(__name__)
     app.json = JSONProvider(app)
-    app.config.from_mapping(DATABASE_URL=None, PASSWORD=settings.text("WEB_PASSWORD"), REFRESH_SECONDS=2)
-    if test_config:
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        settings.load_dotenv()
+        app.config.update(DATABASE_URL=settings.database_url("energy_web"), PASSWORD=settings.text("WEB_PASSWORD"))
+    else:
         app.config.update(test_config)
-    if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = web_database_url()
 
-    from web import api, db, pages
+    from web import api, auth, db, pages
 
     db.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
-
-    @app.before_request
-    def require_password():
-        """Ask for the password when WEB_PASSWORD is set (health checks stay open)."""
-        password = app.config["PASSWORD"]
-        if not password or request.path == "/healthz":
-            return None
-        given = request.authorization.password if request.authorization else ""
-        if given and hmac.compare_digest(given.encode(), password.encode()):
-            return None
-        return Response("password required\n", 401, {"WWW-Authenticate": 'Basic realm="brs5-energy"'})
 
     @app.after_request
     def security_headers(response: Response) -> Response:

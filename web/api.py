@@ -1,5 +1,6 @@
 """JSON endpoints behind the dashboard; each returns what the views say, formatted, and validates its input."""
 
+import re
 from datetime import date
 
 import psycopg
@@ -12,6 +13,8 @@ from web.periods import window
 bp = Blueprint("api", __name__)
 LEVELS = ("hour", "day", "week", "month")
 LABELS = {"hour": "%H:%M", "day": "%d", "week": "W%V", "month": "%b"}
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat alone also takes 20260101 and 2026-W01-1
+FIRST, LAST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class BadRequest(Exception):
@@ -49,17 +52,25 @@ def today():
 
 
 def anchor_date() -> date:
-    """The date= parameter (default today)."""
+    """The date= parameter, strictly YYYY-MM-DD (default: today in the database's calendar)."""
     text = request.args.get("date")
     if text is None:
-        return date.today()
+        return one(fetch("calendar"))["today"]
+    malformed = BadRequest(f"date must be YYYY-MM-DD, got {text!r}")
+    if not ISO_DATE.fullmatch(text):
+        raise malformed
     try:
         anchor = date.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"date must be YYYY-MM-DD, got {text!r}") from None
-    if not 2000 <= anchor.year <= 2100:
-        raise BadRequest(f"date must be between 2000 and 2100, got {text!r}")
+        raise malformed from None
+    if not FIRST <= anchor <= LAST:
+        raise BadRequest(f"date must be between {FIRST.year} and {LAST.year}, got {text!r}")
     return anchor
+
+
+def link(anchor: date) -> str | None:
+    """The date= of a neighbouring chart, or None (no arrow) past the dates the API accepts."""
+    return anchor.isoformat() if FIRST <= anchor <= LAST else None
 
 
 @bp.get("/api/history")
@@ -72,8 +83,7 @@ def history():
     rows = fetch("history", level=level, start=span.start, end=span.end)
     for row in rows:
         row["label"] = row.pop("local_start").strftime(LABELS[level])
-    return jsonify(level=level, title=span.title, previous=span.previous.isoformat(), next=span.next.isoformat(),
-                   rows=rows)
+    return jsonify(level=level, title=span.title, previous=link(span.previous), next=link(span.next), rows=rows)
 
 
 @bp.get("/api/capacity")

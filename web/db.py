@@ -8,6 +8,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 QUERY_FILE = Path(__file__).with_name("queries.sql")
+POOL_SIZE = 4  # connections, and the web server's worker threads: one each
 
 
 def load_queries(path: Path = QUERY_FILE) -> dict[str, str]:
@@ -20,9 +21,11 @@ QUERIES = load_queries()
 
 
 def init_app(app: Flask) -> None:
-    """Open the pool lazily (the page can load while the database is still starting)."""
-    app.extensions["pool"] = ConnectionPool(app.config["DATABASE_URL"], min_size=1, max_size=4, open=False,
-                                            kwargs={"autocommit": True, "row_factory": dict_row}, timeout=5)
+    """Open the pool lazily (the page can load while the database is still starting); every connection is checked
+    when taken, so the first request after a database restart gets a fresh one instead of a 503."""
+    app.extensions["pool"] = ConnectionPool(app.config["DATABASE_URL"], min_size=1, max_size=POOL_SIZE, open=False,
+                                            kwargs={"autocommit": True, "row_factory": dict_row}, timeout=5,
+                                            check=ConnectionPool.check_connection)
 
 
 def fetch(name: str, **params) -> list[dict]:

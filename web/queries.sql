@@ -35,3 +35,6 @@ SELECT job, status, start_time, end_time, message FROM energy.job_runs ORDER BY 
 
 -- name: health
 SELECT 1 AS ok;
+
+-- name: calendar
+SELECT time_zone, today FROM energy.calendar;

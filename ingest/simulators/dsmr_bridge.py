@@ -16,10 +16,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ingest.options import EnvDefault, positive, setup_logging
+from ingest.options import EnvDefault, Parser, positive, setup_logging
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import Variant, telegram
-from stack import settings
+from stack import cli, settings
 
 log = logging.getLogger("simulators.dsmr_bridge")
 
@@ -130,7 +130,7 @@ def every(n: int, count: int) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     settings.load_dotenv()
-    parser = argparse.ArgumentParser(description="Simulate a smartmeterBridge in front of a Fluvius meter.")
+    parser = Parser("Simulate a smartmeterBridge in front of a Fluvius meter.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", action=EnvDefault, env="SIMULATOR_PORT", default=9988, type=int,
                         help="TCP port (0 picks a free one)")
@@ -153,7 +153,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--empty-slot", action="store_true", help="an empty M-Bus slot on channel 2 (1970, no unit)")
     parser.add_argument("--second-gas", action="store_true", help="a second gas meter on M-Bus channel 3")
     parser.add_argument("--heat-meter", action="store_true", help="a heat meter counting GJ on M-Bus channel 4")
-    parser.add_argument("--log-level", default="INFO")
     given = sys.argv[1:] if argv is None else argv
     args = parser.parse_args([*shlex.split(settings.text("DSMR_SIMULATOR_ARGS") or ""), *given])
     setup_logging(args.log_level)
@@ -164,4 +163,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

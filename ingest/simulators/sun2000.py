@@ -14,10 +14,10 @@ from pymodbus.constants import ExcCodes
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
-from ingest.options import EnvDefault, setup_logging
+from ingest.options import EnvDefault, Parser, setup_logging
 from ingest.registers import BY_NAME, MAX_GAP, PV_STRINGS, encode
 from ingest.simulators.inverter import InverterModel
-from stack import settings
+from stack import cli, settings
 
 log = logging.getLogger("simulators.sun2000")
 
@@ -105,7 +105,7 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Parse options and serve until interrupted."""
     settings.load_dotenv()
-    parser = argparse.ArgumentParser(description="Simulate a Huawei SUN2000 inverter over Modbus TCP.")
+    parser = Parser("Simulate a Huawei SUN2000 inverter over Modbus TCP.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", action=EnvDefault, env="SIMULATOR_PORT", default=5020, type=int, help="TCP port")
     parser.add_argument("--unit-id", type=int, default=1, help="Modbus unit id to answer as (0 answers any)")
@@ -117,7 +117,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-every", type=int, default=0, metavar="N", help="answer every Nth request late")
     parser.add_argument("--slow", type=float, default=2.0, help="how late, in seconds")
     parser.add_argument("--drop-every", type=float, default=0.0, metavar="S", help="drop connections every S s")
-    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     try:
@@ -127,4 +126,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -69,8 +69,10 @@ async function refreshHistory() {
   if (state.date) query.set("date", state.date);
   const history = await getJSON(`/api/history?${query}`);
   $("history-title").textContent = history.title;
-  $("history-previous").dataset.date = history.previous;
-  $("history-next").dataset.date = history.next;
+  [["history-previous", history.previous], ["history-next", history.next]].forEach(([id, date]) => {
+    $(id).dataset.date = date || "";
+    $(id).disabled = !date;
+  });
   document.querySelectorAll(".levels button").forEach((b) => b.classList.toggle("active", b.dataset.level === state.level));
   $("history-empty").hidden = history.rows.length > 0;
   const bar = (label, color, stack) => ({ label, backgroundColor: color, stack, data: [] });
