@@ -19,7 +19,7 @@ from stack import cli, settings
 
 MIGRATIONS = settings.ROOT / "migrations"
 # Views are applied in file-name order: the number in front puts a view after those it reads.
-REPEATABLE = [Path(__file__).parent / name for name in ("functions", "procedures", "views", "grants.sql")]
+REPEATABLE = [Path(__file__).parent / name for name in ("functions", "procedures", "triggers", "views", "grants.sql")]
 LOCK_KEY = 0x62727335  # "brs5": one deployer at a time per database
 PG_CRON_LINES = (
     "shared_preload_libraries = 'pg_cron'",
@@ -96,6 +96,11 @@ def require_pg_cron(conn: psycopg.Connection) -> str:
 def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
     """Apply the pending migrations, one transaction each; refuse edited ones."""
     applied = dict(conn.execute("SELECT version, checksum FROM deploy.migration").fetchall())
+    known = {migration.version for migration in migrations()}
+    if unknown := sorted(set(applied) - known):
+        raise MigrationError(
+            f"the database has migrations this checkout does not know ({', '.join(unknown)}): it was migrated by a "
+            "newer version; update this checkout before migrating")
     count = 0
     for migration in migrations():
         if migration.version in applied:
@@ -116,8 +121,33 @@ def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
     return count
 
 
+# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define.
+DROP_REPEATABLES = """
+DO $$
+DECLARE
+    v_object record;
+BEGIN
+    FOR v_object IN
+        SELECT 'VIEW' AS kind, c.oid::regclass::text AS name FROM pg_class c
+        WHERE c.relnamespace = 'energy'::regnamespace AND c.relkind = 'v'
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
+        FROM pg_proc p
+        WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('DROP %s IF EXISTS %s CASCADE', v_object.kind, v_object.name);
+    END LOOP;
+END
+$$;
+"""
+
+
 def apply_repeatables(conn: psycopg.Connection, force: bool, report: list[str]) -> None:
-    """Re-apply every repeatable object when any of them changed (or a migration ran)."""
+    """Rebuild every repeatable object when any of them changed (or a migration ran), in one transaction: the
+    old views, functions, procedures and their triggers are dropped first, so a view may change its columns and
+    an object whose file is gone disappears."""
     files = repeatable_files()
     checksum = repeatable_checksum(files)
     row = conn.execute("SELECT checksum FROM deploy.repeatable").fetchone()
@@ -125,6 +155,9 @@ def apply_repeatables(conn: psycopg.Connection, force: bool, report: list[str]) 
         report.append(f"objects in db/: unchanged ({len(files)} files)")
         return
     with conn.transaction():
+        # Bodies may name objects of files applied later (a function reading a view); plpgsql_check checks them.
+        conn.execute("SET LOCAL check_function_bodies = off")
+        conn.execute(DROP_REPEATABLES)
         for path in files:
             try:
                 conn.execute(path.read_text())

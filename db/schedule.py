@@ -18,6 +18,7 @@ JOBS = (
     Job("energy-daily", "7 * * * *", "CALL energy.aggregate_days()"),
     Job("energy-weekly", "12 * * * *", "CALL energy.aggregate_weeks()"),
     Job("energy-monthly", "17 * * * *", "CALL energy.aggregate_months()"),
+    Job("energy-cleanup", "22 * * * *", "CALL energy.cleanup_raw()"),
     Job("energy-partitions", "30 * * * *", "CALL energy.create_raw_partitions()"),
     Job("energy-cron-history", "40 3 * * *",
         "DELETE FROM cron.job_run_details WHERE end_time < now() - interval '14 days'", in_cron_database=True),

@@ -1,13 +1,13 @@
 """Test helpers: write readings fast, and an independent Python computation of what the aggregates must be."""
 
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from psycopg import sql
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-COLUMNS = ("n", "sum", "avg", "min", "max", "first", "last", "delta")
+COLUMNS = ("n", "sum", "avg", "min", "max", "first", "last", "delta", "estimated")
 
 
 def metric_id(conn, source: str, name: str) -> int:
@@ -36,22 +36,61 @@ def local_period(ts: datetime, level: str, tz: ZoneInfo = BRUSSELS) -> datetime:
     return day.replace(tzinfo=tz).astimezone(UTC)
 
 
+def period_end(start: datetime, level: str, tz: ZoneInfo = BRUSSELS) -> datetime:
+    """End of the local period that starts at start (UTC)."""
+    if level == "hour":
+        return start + timedelta(hours=1)
+    wall = start.astimezone(tz).replace(tzinfo=None)
+    if level == "month":
+        wall = (wall.replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        wall += timedelta(days=1 if level == "day" else 7)
+    return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
 def expected(readings: list[tuple[datetime, float]], level: str, counter: bool) -> dict[datetime, dict]:
-    """Per local period: n, sum, avg, min, max, first, last and (counters) the sum of non-negative increases."""
-    periods: dict[datetime, list[tuple[datetime, float, float]]] = defaultdict(list)
-    previous = None
-    for ts, value in sorted(readings):
-        step = max(value - previous, 0.0) if previous is not None else 0.0
-        periods[local_period(ts, level)].append((ts, value, step))
-        previous = value
-    result = {}
-    for start, rows in periods.items():
-        values = [value for _, value, _ in rows]
-        result[start] = {
-            "n": len(values), "sum": sum(values), "avg": sum(values) / len(values), "min": min(values),
-            "max": max(values), "first": values[0], "last": values[-1],
-            "delta": sum(step for _, _, step in rows) if counter else None,
-        }
+    """Per local period, from the rules as a person states them: n, sum, min, max, first, last of the period's own
+    readings; avg weighted by how long each reading holds (until the next reading or the period's end, from the
+    period's first reading); for a rising counter, delta = every step between consecutive readings split over the
+    periods it spans in proportion to time, and estimated where an hour holds part of a step over five minutes
+    long that crosses its boundary (periods with only such shares have n = 0)."""
+    readings = sorted(readings)
+    result: dict[datetime, dict] = {}
+    for i, (ts, value) in enumerate(readings):
+        start = local_period(ts, level)
+        end = period_end(start, level)
+        following = readings[i + 1][0] if i + 1 < len(readings) else end
+        row = result.setdefault(start, {"n": 0, "sum": 0.0, "integral": 0.0, "min": value, "max": value,
+                                        "first": value, "first_ts": ts, "last": value, "end": end})
+        row["n"] += 1
+        row["sum"] += value
+        row["integral"] += value * (min(following, end) - ts).total_seconds()
+        row["min"], row["max"], row["last"] = min(row["min"], value), max(row["max"], value), value
+    for row in result.values():
+        row["avg"] = row.pop("integral") / (row.pop("end") - row.pop("first_ts")).total_seconds()
+        row["delta"], row["estimated"] = (0.0 if counter else None), False
+    if not counter:
+        return result
+    estimated_hours = set()
+    for (t0, v0), (t1, v1) in pairwise(readings):
+        seconds = (t1 - t0).total_seconds()
+        if local_period(t0, "hour") != local_period(t1, "hour") and seconds > 300:
+            hour = local_period(t0, "hour")
+            while hour < t1:
+                estimated_hours.add(hour)
+                hour += timedelta(hours=1)
+        start = local_period(t0, level)
+        while start < t1:
+            end = period_end(start, level)
+            overlap = (min(end, t1) - max(start, t0)).total_seconds()
+            if overlap > 0:
+                row = result.setdefault(start, {"n": 0, "sum": None, "avg": None, "min": None, "max": None,
+                                                "first": None, "last": None, "delta": 0.0, "estimated": False})
+                row["delta"] += (v1 - v0) * overlap / seconds
+            start = end
+    for start, row in result.items():
+        end = period_end(start, level)
+        row["estimated"] = any(start <= hour < end for hour in estimated_hours)
     return result
 
 

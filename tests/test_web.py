@@ -68,8 +68,8 @@ def test_hours_of_a_day_days_of_a_month_and_months_of_a_year(client, db):
 
     days = client.get("/api/history?level=day&date=2026-03-10").get_json()
     assert days["title"] == "March 2026"
-    # 9 March: 22:00 to 23:50, as the first reading has no predecessor
-    assert [(r["label"], r["produced_kwh"]) for r in days["rows"]] == [("09", 3.667), ("10", 48.0)]
+    # 9 March: 22:00 to midnight, the reading at 00:00 closing the day
+    assert [(r["label"], r["produced_kwh"]) for r in days["rows"]] == [("09", 4.0), ("10", 48.0)]
     months = client.get("/api/history?level=month&date=2026-03-10").get_json()
     assert months["rows"] == []  # March is not complete
 

@@ -1,10 +1,9 @@
--- Aggregates every complete local day not yet done, redoes those whose hours changed, then cleans old raw data.
+-- Aggregates every complete local day not yet done, and redoes those whose hours changed.
 CREATE OR REPLACE PROCEDURE energy.aggregate_days(p_now timestamptz DEFAULT now())
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     CALL energy.refresh_level('day', p_now);
-    CALL energy.cleanup_raw(p_now);
 END
 $$;

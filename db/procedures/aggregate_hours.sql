@@ -1,5 +1,7 @@
--- Aggregates every complete local hour before p_now not yet done (catching up after missed runs), then redoes the
--- hours that received late readings. Safe to run twice or concurrently: the second run waits and finds nothing.
+-- Aggregates every complete local hour before p_now not yet done (catching up after missed runs), after redoing
+-- the hours that received late readings: recomputed from raw where raw is still kept, merged into the stored hour
+-- where the cleanup already passed. Consecutive hours are done in one pass. Safe to run twice or concurrently:
+-- the second run waits and finds nothing to do.
 CREATE OR REPLACE PROCEDURE energy.aggregate_hours(p_now timestamptz DEFAULT now())
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -10,36 +12,43 @@ DECLARE
     v_done timestamptz;
     v_raw_from timestamptz;
     v_from timestamptz;
-    v_stale timestamptz[];
-    v_hour timestamptz;
-    v_next timestamptz;
+    v_run record;
 BEGIN
     SELECT done_until INTO v_done FROM energy.agg_progress WHERE level = 'hour' FOR UPDATE;
-    SELECT done_until INTO v_raw_from FROM energy.agg_progress WHERE level = 'raw';
+    -- The cleanup waits for this run (and this run for it): raw data is never dropped under a recompute.
+    SELECT done_until INTO v_raw_from FROM energy.agg_progress WHERE level = 'raw' FOR SHARE;
 
-    -- Late hours first, so that the catch-up below starts from settled counter values.
-    WITH taken AS (
-        DELETE FROM energy.stale_period WHERE level = 'hour' AND period_start < v_target RETURNING period_start
-    )
-    SELECT array_agg(DISTINCT period_start ORDER BY period_start) INTO v_stale FROM taken;
-    FOREACH v_hour IN ARRAY coalesce(v_stale, '{}') LOOP
-        IF v_hour < v_raw_from THEN
-            CALL energy.merge_late_hour(v_hour, v_tz);
+    -- Late hours first, in time order, so that each continues from settled counter states. Runs of consecutive
+    -- hours that need the same treatment are done together.
+    FOR v_run IN
+        WITH taken AS (
+            DELETE FROM energy.stale_period WHERE level = 'hour' AND period_start < v_target RETURNING period_start
+        ),
+        hours AS (
+            SELECT DISTINCT t.period_start AS hour,
+                   CASE WHEN t.period_start >= coalesce(v_raw_from, '-infinity') THEN 'recompute'
+                        WHEN EXISTS (SELECT FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
+                                     WHERE a.period_start = t.period_start AND a.n > 0 AND m.source <> 'flow')
+                        THEN 'merge'
+                        ELSE 'fresh' END AS how
+            FROM taken t
+            WHERE t.period_start < coalesce(v_done, '-infinity')
+        ),
+        grouped AS (
+            SELECT h.*, h.hour - (row_number() OVER (PARTITION BY h.how ORDER BY h.hour)) * interval '1 hour' AS run
+            FROM hours h
+        )
+        SELECT how, min(hour) AS run_from, max(hour) + interval '1 hour' AS run_to
+        FROM grouped GROUP BY how, run ORDER BY min(hour)
+    LOOP
+        IF v_run.how = 'merge' THEN
+            CALL energy.merge_late_hours(v_run.run_from, v_run.run_to, v_tz);
         ELSE
-            CALL energy.recompute_hours(v_hour, v_hour + interval '1 hour', v_tz);
-            -- A counter's next stored hour measured its delta from a value that the late readings may follow.
-            FOR v_next IN
-                SELECT DISTINCT next.period_start
-                FROM energy.metric m
-                CROSS JOIN LATERAL (
-                    SELECT a.period_start FROM energy.agg_hour a
-                    WHERE a.metric_id = m.id AND a.period_start > v_hour
-                    ORDER BY a.period_start LIMIT 1
-                ) next
-                WHERE m.kind = 'counter' AND next.period_start <> ALL (v_stale)
-            LOOP
-                CALL energy.recompute_hours(v_next, v_next + interval '1 hour', v_tz);
-            END LOOP;
+            CALL energy.recompute_hours(v_run.run_from, v_run.run_to, v_tz);
+            IF v_run.how = 'fresh' THEN
+                -- Their days were cleaned: the readings now live in the aggregates only.
+                DELETE FROM energy.raw_reading WHERE ts >= v_run.run_from AND ts < v_run.run_to;
+            END IF;
         END IF;
     END LOOP;
 

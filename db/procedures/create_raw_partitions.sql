@@ -17,6 +17,9 @@ BEGIN
     FOR v_day IN SELECT d::date FROM generate_series(v_today - 1, v_today + p_days_ahead, interval '1 day') d LOOP
         v_name := 'raw_reading_' || to_char(v_day, 'YYYYMMDD');
         CONTINUE WHEN to_regclass('energy.' || v_name) IS NOT NULL;
+        -- A writer that already routed a row to the default partition would fail once the new partition is
+        -- attached: writers wait for the instant the partition takes (and they keep no lock this waits for).
+        LOCK TABLE energy.raw_reading IN SHARE MODE;
         v_start := timezone(v_tz, v_day::timestamp);
         v_end := timezone(v_tz, (v_day + 1)::timestamp);
         BEGIN

@@ -16,7 +16,9 @@ BEGIN
         v_start := date_trunc(v_parent, p_from, p_tz);
         -- a NULL watermark (nothing aggregated yet) ends the loop at once
         WHILE v_start < p_to AND v_start < v_done LOOP
-            INSERT INTO energy.stale_period (level, period_start) VALUES (v_parent, v_start) ON CONFLICT DO NOTHING;
+            INSERT INTO energy.stale_period (level, period_start)
+            SELECT v_parent, v_start
+            WHERE NOT EXISTS (SELECT FROM energy.stale_period WHERE level = v_parent AND period_start = v_start);
             v_start := energy.period_end(v_start, v_parent, p_tz);
         END LOOP;
     END LOOP;

@@ -6,15 +6,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_tz text := energy.time_zone();
-    v_table text;
-    v_source_table text;
+    v_source_table regclass;
     v_source_done timestamptz;
     v_done timestamptz;
     v_target timestamptz;
     v_from timestamptz;
     v_start timestamptz;
 BEGIN
-    SELECT l.agg_table, s.agg_table, sp.done_until INTO v_table, v_source_table, v_source_done
+    SELECT s.agg_table, sp.done_until INTO v_source_table, v_source_done
     FROM energy.agg_level l
     JOIN energy.agg_level s ON s.level = l.source_level
     JOIN energy.agg_progress sp ON sp.level = s.level
@@ -33,19 +32,19 @@ BEGIN
         WITH taken AS (
             DELETE FROM energy.stale_period WHERE level = p_level AND period_start < v_target RETURNING period_start
         )
-        SELECT DISTINCT period_start FROM taken ORDER BY 1
+        SELECT DISTINCT period_start FROM taken WHERE period_start < coalesce(v_done, '-infinity') ORDER BY 1
     LOOP
-        CALL energy.recompute_level(p_level, v_table, v_source_table, v_start, energy.period_end(v_start, p_level, v_tz), v_tz);
+        CALL energy.recompute_level(p_level, v_start, energy.period_end(v_start, p_level, v_tz), v_tz);
     END LOOP;
 
     IF v_done IS NULL THEN
-        EXECUTE format('SELECT date_trunc(%L, min(period_start), $1) FROM %s', p_level, v_source_table)
-            INTO v_from USING v_tz;
+        EXECUTE format('SELECT date_trunc($2, min(period_start), $1) FROM %s', v_source_table)
+            INTO v_from USING v_tz, p_level;
     ELSE
         v_from := v_done;
     END IF;
     IF v_from < v_target THEN
-        CALL energy.recompute_level(p_level, v_table, v_source_table, v_from, v_target, v_tz);
+        CALL energy.recompute_level(p_level, v_from, v_target, v_tz);
     END IF;
     UPDATE energy.agg_progress SET done_until = greatest(done_until, v_target) WHERE level = p_level;
 END

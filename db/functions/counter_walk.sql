@@ -1,0 +1,69 @@
+-- Walks every counter's raw readings in [p_from, p_to) in time order through energy.counter_step, starting from
+-- the state stored after the counter's last hour before p_from. Per local hour with readings: the rise between
+-- its first and last reading, the step into its first reading (gap_in, from the previous reading at gap_from),
+-- and the state after its last reading.
+CREATE OR REPLACE FUNCTION energy.counter_walk(p_from timestamptz, p_to timestamptz, p_tz text)
+RETURNS TABLE (
+    metric_id integer, period_start timestamptz, rise double precision, gap_in double precision,
+    gap_from timestamptz, hwm double precision, hwm_ts timestamptz, low_since timestamptz,
+    low_first double precision
+)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_reading record;
+    v_entering record;
+    v_state energy.counter_state;
+    v_metric integer;
+    v_hour timestamptz;
+    v_reading_hour timestamptz;
+    v_prev_ts timestamptz;
+BEGIN
+    FOR v_reading IN
+        SELECT r.metric_id, r.ts, r.value, m.max_rise_per_hour AS max_rise
+        FROM energy.raw_reading r JOIN energy.metric m ON m.id = r.metric_id
+        WHERE m.kind = 'counter' AND r.ts >= p_from AND r.ts < p_to
+        ORDER BY r.metric_id, r.ts
+    LOOP
+        IF v_reading.metric_id IS DISTINCT FROM v_metric THEN
+            IF v_hour IS NOT NULL THEN
+                RETURN NEXT;
+            END IF;
+            v_metric := v_reading.metric_id;
+            v_hour := NULL;
+            SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first)::energy.counter_state AS state, a.last_ts
+            INTO v_entering
+            FROM energy.counter_hour c
+            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
+            WHERE c.metric_id = v_metric AND c.period_start < p_from
+            ORDER BY c.period_start DESC LIMIT 1;
+            v_state := v_entering.state;
+            v_prev_ts := v_entering.last_ts;
+        END IF;
+        v_state := energy.counter_step(v_state, v_reading.ts, v_reading.value, v_reading.max_rise);
+        v_reading_hour := date_trunc('hour', v_reading.ts, p_tz);
+        IF v_reading_hour IS DISTINCT FROM v_hour THEN
+            IF v_hour IS NOT NULL THEN
+                RETURN NEXT;
+            END IF;
+            v_hour := v_reading_hour;
+            metric_id := v_metric;
+            period_start := v_hour;
+            rise := 0;
+            gap_in := v_state.inc;
+            gap_from := v_prev_ts;
+        ELSE
+            rise := rise + v_state.inc;
+        END IF;
+        hwm := v_state.hwm;
+        hwm_ts := v_state.hwm_ts;
+        low_since := v_state.low_since;
+        low_first := v_state.low_first;
+        v_prev_ts := v_reading.ts;
+    END LOOP;
+    IF v_hour IS NOT NULL THEN
+        RETURN NEXT;
+    END IF;
+END
+$$;

@@ -1,0 +1,104 @@
+-- Gives every hour its exact share of the counter steps around [p_from, p_to) and refreshes what depends on it.
+-- A step between two readings is split over the hours it spans in proportion to time, so a reading exactly on a
+-- boundary closes the earlier hour, and an hour without readings of its own gets a row with n = 0. A share of a
+-- step longer than five minutes is an estimate (hourly gas, an outage), and the hour says so.
+-- The steps into the hours with readings are re-derived first (up to the next one after p_to). A step
+-- into a reading of an hour not stored yet gives the stored hours their share already (the running hour takes
+-- the rest), so "so far" figures add up.
+CREATE OR REPLACE PROCEDURE energy.spread_counter_steps(p_from timestamptz, p_to timestamptz, p_tz text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_counter record;
+    v_span_from timestamptz;
+    v_span_to timestamptz;
+BEGIN
+    FOR v_counter IN
+        SELECT m.id, m.max_rise_per_hour,
+               (SELECT c.period_start FROM energy.counter_hour c
+                WHERE c.metric_id = m.id AND c.period_start >= p_to ORDER BY c.period_start LIMIT 1) AS next_hour
+        FROM energy.metric m WHERE m.kind = 'counter'
+    LOOP
+        -- The step into each hour from the previous reading, re-derived from the state stored before it: merged
+        -- late readings may have changed that state, and the next stored hour after p_to follows it too.
+        UPDATE energy.counter_hour c SET gap_in = coalesce((energy.counter_step(prev.state, a.first_ts, a.first,
+                                                                                v_counter.max_rise_per_hour)).inc, 0),
+                                         gap_from = prev.last_ts
+        FROM energy.agg_hour a
+        LEFT JOIN LATERAL (
+            SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first)::energy.counter_state AS state, pa.last_ts
+            FROM energy.counter_hour p
+            JOIN energy.agg_hour pa ON pa.metric_id = p.metric_id AND pa.period_start = p.period_start
+            WHERE p.metric_id = v_counter.id AND p.period_start < a.period_start
+            ORDER BY p.period_start DESC LIMIT 1
+        ) prev ON true
+        WHERE c.metric_id = v_counter.id AND c.period_start >= p_from
+          AND c.period_start <= coalesce(v_counter.next_hour, p_to)
+          AND a.metric_id = c.metric_id AND a.period_start = c.period_start;
+
+        -- The hours whose delta can change: from where the first step touching [p_from, p_to) starts to the hour
+        -- where the step after it ends.
+        SELECT least(p_from, min(date_trunc('hour', c.gap_from, p_tz))),
+               greatest(p_to, max(c.period_start) + interval '1 hour')
+        INTO v_span_from, v_span_to
+        FROM energy.counter_hour c
+        WHERE c.metric_id = v_counter.id
+          AND c.period_start >= p_from AND c.period_start <= coalesce(v_counter.next_hour, p_to);
+        -- Hours in range that lost their readings keep no row of their own unless a step spans them.
+        DELETE FROM energy.agg_hour a
+        WHERE a.metric_id = v_counter.id AND a.n = 0 AND a.period_start >= v_span_from AND a.period_start < v_span_to;
+
+        WITH steps AS (
+            SELECT c.gap_in, c.gap_from, a.first_ts AS gap_to
+            FROM energy.counter_hour c
+            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
+            WHERE c.metric_id = v_counter.id AND c.gap_from IS NOT NULL
+              AND a.first_ts > v_span_from AND c.gap_from < v_span_to
+            UNION ALL
+            -- the step from the last stored hour into a reading of an hour not stored yet (the running one)
+            SELECT (energy.counter_step(ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first), r.ts, r.value,
+                                        v_counter.max_rise_per_hour)).inc, a.last_ts, r.ts
+            FROM (SELECT * FROM energy.counter_hour WHERE metric_id = v_counter.id
+                  ORDER BY period_start DESC LIMIT 1) c
+            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
+            CROSS JOIN LATERAL (SELECT r.ts, r.value FROM energy.raw_reading r
+                                WHERE r.metric_id = c.metric_id AND r.ts >= c.period_start + interval '1 hour'
+                                ORDER BY r.ts LIMIT 1) r
+            WHERE v_counter.next_hour IS NULL
+        ),
+        shares AS (
+            SELECT h.start,
+                   s.gap_in * extract(epoch FROM least(h.start + interval '1 hour', s.gap_to) - greatest(h.start, s.gap_from))
+                       / extract(epoch FROM s.gap_to - s.gap_from) AS share,
+                   s.gap_to - s.gap_from > interval '5 minutes' AS estimated
+            FROM steps s
+            CROSS JOIN LATERAL generate_series(date_trunc('hour', s.gap_from, p_tz), s.gap_to, interval '1 hour') h (start)
+            WHERE h.start < s.gap_to AND h.start >= v_span_from AND h.start < v_span_to
+        ),
+        per_hour AS (
+            SELECT start, sum(share) AS share, bool_or(estimated) AS estimated FROM shares GROUP BY start
+        ),
+        updated AS (
+            UPDATE energy.agg_hour a
+            SET delta = coalesce(c.rise, 0) + coalesce(p.share, 0), estimated = coalesce(p.estimated, false)
+            FROM energy.counter_hour c
+            LEFT JOIN per_hour p ON p.start = c.period_start
+            WHERE a.metric_id = v_counter.id AND c.metric_id = a.metric_id AND c.period_start = a.period_start
+              AND a.period_start >= v_span_from AND a.period_start < v_span_to
+            RETURNING a.period_start
+        )
+        INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, delta, estimated)
+        SELECT v_counter.id, p.start, p.start + interval '1 hour', 0, p.share, true
+        FROM per_hour p
+        WHERE NOT EXISTS (SELECT FROM energy.counter_hour c WHERE c.metric_id = v_counter.id AND c.period_start = p.start);
+
+        IF v_span_from < p_from OR v_span_to > p_to THEN
+            CALL energy.derive_flows(v_span_from, v_span_to);
+            CALL energy.mark_parents_stale('hour', v_span_from, v_span_to, p_tz);
+        END IF;
+    END LOOP;
+    CALL energy.derive_flows(p_from, p_to);
+    CALL energy.mark_parents_stale('hour', p_from, p_to, p_tz);
+END
+$$;
