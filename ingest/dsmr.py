@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from ingest import obis, options
-from ingest.backoff import Backoff
+from ingest.backoff import reconnect_forever
 from ingest.framer import Framer
 from ingest.rejections import Rejections, describe
 from ingest.telegram import SPECS, Spec, TelegramError, parse, readings
@@ -16,6 +16,7 @@ from stack import cli
 
 log = logging.getLogger("ingest.dsmr")
 STATS_EVERY = 300.0
+CONNECT_TIMEOUT = 10.0
 
 
 class Collector:
@@ -69,12 +70,18 @@ class Collector:
 
     async def follow(self, host: str, port: int, silence: float) -> None:
         """Read telegrams from one connection until it closes or goes silent."""
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=CONNECT_TIMEOUT)
+        except TimeoutError:
+            raise TimeoutError(f"no answer from {host}:{port} within {CONNECT_TIMEOUT:.0f} s") from None
         log.info("connected to the bridge at %s:%d", host, port)
         framer = Framer()
         try:
             while True:
-                data = await asyncio.wait_for(reader.read(65536), timeout=silence)
+                try:
+                    data = await asyncio.wait_for(reader.read(65536), timeout=silence)
+                except TimeoutError:
+                    raise TimeoutError(f"no data for {silence:g} s") from None
                 if not data:
                     raise ConnectionError("the bridge closed the connection")
                 noise_bytes, unfinished = framer.noise_bytes, framer.unfinished
@@ -84,26 +91,14 @@ class Collector:
                 self.tick()
         finally:
             writer.close()
+            self.tick()
 
     async def run(self, host: str, port: int, silence: float) -> None:
-        """Follow the bridge and replay the spool, forever."""
-        await asyncio.gather(self.follow_forever(host, port, silence), self.writer.keep_replaying())
-
-    async def follow_forever(self, host: str, port: int, silence: float) -> None:
-        """Follow the bridge, reconnecting with backoff."""
-        backoff = Backoff()
-        while True:
-            received_before = self.received
-            try:
-                await self.follow(host, port, silence)
-            except TimeoutError:
-                log.warning("no data from the bridge for %.0f s: reconnecting", silence)
-            except OSError as error:
-                log.warning("bridge connection: %s", error or type(error).__name__)
-            if self.received > received_before:
-                backoff.reset()
-            self.tick()
-            await asyncio.sleep(backoff.next())
+        """Follow the bridge, reconnecting with backoff, and replay the spool, forever."""
+        await asyncio.gather(
+            reconnect_forever(lambda: self.follow(host, port, silence), lambda: self.received, (OSError,), log,
+                              "bridge connection"),
+            self.writer.keep_replaying())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusException, ModbusIOException
 
 from ingest import options
-from ingest.backoff import Backoff
+from ingest.backoff import Backoff, reconnect_forever
 from ingest.registers import INFO_REQUESTS, METRICS, OPTIONAL_BLOCKS, PV_STRINGS, Request, decode_request, poll_requests
 from ingest.spool import Reading
 from ingest.writer import Writer
@@ -95,6 +95,7 @@ class Collector:
         self.absent: set[str] = set()
         self.info: dict = {}  # Register -> value, read at connect
         self.plan: dict[str, list[Request]] = {}
+        self.polls = 0  # polls written (or spooled): a session that got one is a success
 
     async def read_info(self) -> None:
         """Model, serial number, rated power and PV strings, logged; the number of strings says what to poll."""
@@ -129,26 +130,23 @@ class Collector:
         return [Reading(ts, f.metric, float(v)) for f, v in decoded.items() if f.metric and v is not None]
 
     async def run(self) -> None:
-        """Poll forever, replaying the spool alongside."""
-        await asyncio.gather(self.poll_forever(), self.writer.keep_replaying())
+        """Poll forever, reconnecting with backoff whenever the device lets us down, and replay the spool alongside."""
+        await asyncio.gather(
+            reconnect_forever(self.session, lambda: self.polls, (OSError, ModbusException, BadAnswer), log, "inverter"),
+            self.writer.keep_replaying())
 
-    async def poll_forever(self) -> None:
-        """Connect, poll every interval, and reconnect with backoff whenever the device lets us down."""
-        backoff = Backoff()
-        while True:
-            try:
-                await self.inverter.connect()
-                await self.read_info()
-                while True:
-                    started = time.monotonic()
-                    await self.writer.write(await self.poll())
-                    backoff.reset()
-                    await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
-            except (OSError, ModbusException, BadAnswer) as error:
-                log.warning("inverter: %s", error or type(error).__name__)
-            finally:
-                self.inverter.close()
-            await asyncio.sleep(backoff.next())
+    async def session(self) -> None:
+        """Connect, read the device description, then poll every interval until the connection fails."""
+        try:
+            await self.inverter.connect()
+            await self.read_info()
+            while True:
+                started = time.monotonic()
+                await self.writer.write(await self.poll())
+                self.polls += 1
+                await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+        finally:
+            self.inverter.close()
 
 
 def main(argv: list[str] | None = None) -> None:
