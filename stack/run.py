@@ -130,16 +130,21 @@ def start(service: Service) -> subprocess.Popen:
 
 
 def supervise(children: list[tuple[Service, subprocess.Popen]], signals: StopSignals) -> None:
-    """Restart a child that exits, until a stop signal."""
+    """Restart a child that exits, until a stop signal. A child that exits with the code of an expected error has
+    said in one line what the user must fix (a setting, a spool another collector holds, a port in use): a restart
+    would only repeat that line, so the run ends instead."""
     while True:
         time.sleep(1)
         for index, (service, process) in enumerate(children):
-            if process.poll() is not None:
-                print(f"{service.name} exited with {process.returncode}; restarting in {RESTART_SECONDS} s",
-                      flush=True)
-                time.sleep(RESTART_SECONDS)
-                with signals.held():
-                    children[index] = (service, start(service))
+            if process.poll() is None:
+                continue
+            if process.returncode == cli.EXIT_EXPECTED:
+                raise cli.ExpectedError(f"{service.name} cannot run (its error is above): fix that and start "
+                                        "make run again")
+            print(f"{service.name} exited with {process.returncode}; restarting in {RESTART_SECONDS} s", flush=True)
+            time.sleep(RESTART_SECONDS)
+            with signals.held():
+                children[index] = (service, start(service))
 
 
 def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:

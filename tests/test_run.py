@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from db import cluster
-from tests.procs import checkout_copy, descendants, free_port, processes, wait_for, working_in
+from tests.procs import checkout_copy, descendants, free_port, processes, start, stop, wait_for, working_in
 
 # What the log says once everything runs: both simulators answer, both collectors store, the dashboard serves.
 READY = ("ingest.dsmr: connected to the bridge", "ingest.sun2000: inverter SUN2000", "dashboard: http://")
@@ -116,3 +116,34 @@ def test_the_children_stop_even_when_make_run_is_killed(stack, checkout):
     wait_for(lambda: not children & set(processes()), what="the children to stop with their parent")
     assert server_pid(checkout)  # the cluster outlives a killed make run (the next one uses it as it finds it)
     cluster.stop(cluster.LocalCluster(checkout / ".local" / "postgres", 0, cluster.bindir()))
+
+
+def test_a_collector_that_cannot_run_ends_the_run_in_one_line_instead_of_restarting(checkout, tmp_path):
+    spool = tmp_path / "spool"  # held by a collector started outside make run, as by a systemd unit
+    holder = start("ingest.dsmr", "--host", "127.0.0.1", "--port", str(free_port()), "--spool-dir", str(spool),
+                   "--database-url", "postgresql://energy_ingest@127.0.0.1:1/nowhere", log=tmp_path / "holder.log")
+    log = tmp_path / "run.log"
+    try:
+        wait_for(lambda: (spool / "dsmr.jsonl.lock").exists() and (spool / "dsmr.jsonl.lock").read_text().strip(),
+                 what="the other collector's spool lock")
+        env = {**os.environ, "LOCAL_DB_PORT": str(free_port()), "WEB_PORT": str(free_port()), "SPOOL_DIR": str(spool)}
+        with log.open("wb") as output:
+            process = subprocess.Popen([sys.executable, "-m", "stack.run"], cwd=checkout, env=env, stdout=output,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = process.wait(timeout=180)
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+        assert holder.poll() is None  # the other collector is left alone
+    finally:
+        stop(holder)
+    output = log.read_text()
+    refusal = f"error: spool {spool / 'dsmr.jsonl'} is in use by another collector (pid {holder.pid})"
+    assert code == 2
+    assert output.count(refusal) == 1 and "restarting" not in output  # said once, never restarted
+    assert output.splitlines()[-1] == ("error: dsmr collector cannot run (its error is above): fix that and start "
+                                       "make run again")
+    assert "Traceback" not in output
+    assert working_in(checkout) == set()  # every child stopped, and the cluster this run started
