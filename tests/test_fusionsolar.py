@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from ingest.fusionsolar import METRICS, Collector
-from ingest.fusionsolar_history import HISTORY_METRICS, History
+from ingest.fusionsolar import Collector
+from ingest.fusionsolar_history import History
 from ingest.northbound import Api, FusionSolarError
 from ingest.writer import Writer
 from stack.settings import with_user
@@ -178,13 +178,6 @@ def count_polls(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute("SELECT count(*) FROM energy.readings WHERE source = 'fusionsolar' "
                             "AND metric = 'power_active'").fetchone()[0]
-
-
-def test_every_metric_the_collector_can_produce_is_in_the_catalog(db):
-    kinds = dict(db.execute("SELECT name, kind || ' ' || coalesce(interval_seconds, 0) FROM energy.metric "
-                            "WHERE source = 'fusionsolar'").fetchall())
-    assert (METRICS | HISTORY_METRICS) - kinds.keys() == set()
-    assert kinds["energy_yield_hour"] == "amount 3600"
 
 
 def test_once_stores_what_the_api_answered(fake, db_url, tmp_path):

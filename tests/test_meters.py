@@ -182,15 +182,6 @@ def test_a_second_collector_on_one_spool_says_so_and_exits(db_url, tmp_path):
     assert len(message.splitlines()) == 1
 
 
-def test_every_metric_the_collector_can_produce_is_in_the_catalog_with_its_unit(db):
-    catalog = dict(db.execute("SELECT name, unit FROM energy.metric WHERE source = 'dsmr'").fetchall())
-    assert obis.METRICS - catalog.keys() == set()
-    fields = [*obis.AT_TELEGRAM_TIME.values(), *obis.AT_OWN_TIME.values()]
-    assert {field.metric: field.unit for field in fields} == {field.metric: catalog[field.metric] for field in fields}
-    for base, unit in obis.MBUS_DEVICE_TYPES.values():
-        assert {catalog[obis.mbus_metric(base, n)] for n in range(1, obis.MBUS_CHANNELS + 1)} == {unit}
-
-
 def test_new_series_have_plausible_ranges(db):
     rows = db.execute("SELECT name, kind, min_value, max_value, max_rise_per_hour FROM energy.metric "
                       "WHERE source = 'dsmr' AND name ~ '^(gas|water|heat|cooling)_'").fetchall()
