@@ -121,13 +121,17 @@ def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
     return count
 
 
-# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define.
+# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define. The
+# statements are all written before the first runs: a DROP ... CASCADE takes with it the views that read the object,
+# and the name of an object already gone would read as a bare number.
 DROP_REPEATABLES = """
 DO $$
 DECLARE
-    v_object record;
+    v_drops text[];
+    v_drop text;
 BEGIN
-    FOR v_object IN
+    SELECT array_agg(format('DROP %s IF EXISTS %s CASCADE', kind, name)) INTO v_drops
+    FROM (
         SELECT 'VIEW' AS kind, c.oid::regclass::text AS name FROM pg_class c
         WHERE c.relnamespace = 'energy'::regnamespace AND c.relkind = 'v'
           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
@@ -136,8 +140,9 @@ BEGIN
         FROM pg_proc p
         WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-    LOOP
-        EXECUTE format('DROP %s IF EXISTS %s CASCADE', v_object.kind, v_object.name);
+    ) AS repeatable;
+    FOREACH v_drop IN ARRAY coalesce(v_drops, '{}') LOOP
+        EXECUTE v_drop;
     END LOOP;
 END
 $$;

@@ -100,3 +100,106 @@ def test_a_server_without_pg_cron_is_told_the_lines_to_add():
     assert result.returncode == 2
     assert "pg_cron is not loaded by this server" in result.stderr
     assert "shared_preload_libraries = 'pg_cron'" in result.stderr
+
+
+@pytest.fixture
+def objects(tmp_path, monkeypatch):
+    """A copy of db/'s re-applied files that the test edits, as a newer checkout would."""
+    copy = tmp_path / "db"
+    copy.mkdir()
+    for entry in migrate.REPEATABLE:
+        (shutil.copytree if entry.is_dir() else shutil.copy)(entry, copy / entry.name)
+    monkeypatch.setattr(migrate, "REPEATABLE", [copy / entry.name for entry in migrate.REPEATABLE])
+    return copy
+
+
+def columns(conn, view: str) -> list[tuple[str, str]]:
+    """(name, type) of a relation's columns, in order."""
+    return conn.execute("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                        "WHERE attrelid = %s::regclass AND attnum > 0 ORDER BY attnum", (view,)).fetchall()
+
+
+PROBE = "-- A view of the test.\nCREATE OR REPLACE VIEW energy.probe AS SELECT 1 AS kept, 'x'::text AS dropped;\n"
+PROBE_READER = "-- A view over it.\nCREATE OR REPLACE VIEW energy.probe_reader AS SELECT kept FROM energy.probe;\n"
+
+
+def test_a_view_whose_file_changes_its_columns_is_rebuilt_with_those_that_read_it(empty_db_url, objects):
+    (objects / "views" / "50_probe.sql").write_text(PROBE)
+    (objects / "views" / "60_probe_reader.sql").write_text(PROBE_READER)
+    migrate.migrate(empty_db_url)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO energy.raw_reading SELECT now(), id, 1 FROM energy.metric WHERE name = 'tariff'")
+    # a column dropped and one changing type: what CREATE OR REPLACE VIEW refuses
+    (objects / "views" / "50_probe.sql").write_text(PROBE.replace("1 AS kept, 'x'::text AS dropped", "2.5 AS kept"))
+
+    report = migrate.migrate(empty_db_url)
+
+    assert report[1] == f"objects in db/: applied {len(migrate.repeatable_files())} files"
+    with psycopg.connect(empty_db_url) as conn:
+        assert columns(conn, "energy.probe") == [("kept", "numeric")]
+        assert conn.execute("SELECT kept FROM energy.probe_reader").fetchall() == [(2.5,)]
+        assert conn.execute("SELECT count(*) FROM energy.readings").fetchone() == (1,)  # tables keep their rows
+    with psycopg.connect(settings.with_user(empty_db_url, "energy_web")) as web:  # grants follow the new view
+        assert web.execute("SELECT kept FROM energy.probe").fetchall() == [(2.5,)]
+
+
+def test_objects_whose_file_is_gone_are_dropped(empty_db_url, objects):
+    (objects / "views" / "50_probe.sql").write_text(PROBE)
+    (objects / "views" / "60_probe_reader.sql").write_text(PROBE_READER)
+    (objects / "functions" / "probe.sql").write_text(
+        "-- A function of the test.\nCREATE OR REPLACE FUNCTION energy.probe_twice(integer) RETURNS integer "
+        "LANGUAGE sql AS 'SELECT 2 * $1';\n")
+    (objects / "procedures" / "probe.sql").write_text(
+        "-- A procedure of the test.\nCREATE OR REPLACE PROCEDURE energy.probe_nothing() LANGUAGE sql AS 'SELECT 1';\n")
+    (objects / "triggers" / "probe.sql").write_text(
+        "-- A trigger of the test.\nCREATE OR REPLACE FUNCTION energy.probe_refuse() RETURNS trigger "
+        "LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''refused''; END';\n"
+        "CREATE OR REPLACE TRIGGER probe_refuse BEFORE UPDATE ON energy.settings "
+        "FOR EACH ROW EXECUTE FUNCTION energy.probe_refuse();\n")
+    migrate.migrate(empty_db_url)
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT energy.probe_twice(21), count(*) FROM energy.probe_reader "
+                            "GROUP BY 1").fetchone() == (42, 1)
+    for path in ("views/50_probe.sql", "views/60_probe_reader.sql", "functions/probe.sql", "procedures/probe.sql",
+                 "triggers/probe.sql"):
+        (objects / path).unlink()
+
+    migrate.migrate(empty_db_url)
+
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT to_regclass('energy.probe'), to_regclass('energy.probe_reader'), "
+            "to_regprocedure('energy.probe_twice(integer)'), to_regprocedure('energy.probe_nothing()'), "
+            "to_regprocedure('energy.probe_refuse()'), "
+            "(SELECT count(*) FROM pg_trigger WHERE tgname = 'probe_refuse')").fetchone()
+        assert found == (None, None, None, None, None, 0)
+        conn.execute("UPDATE energy.settings SET time_zone = 'Europe/Brussels'")  # no trigger refuses it
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'raw_reading_mark_late'").fetchone() == (1,)
+
+
+def test_a_rebuild_of_the_objects_gives_back_the_same_schema(empty_db_url):
+    migrate.migrate(empty_db_url)
+    before = schema_dump(empty_db_url)  # grants included: a rebuilt view must be readable by the same roles
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        migrate.apply_repeatables(conn, force=True, report=[])
+    # nothing a migration made depends on a re-applied object, so nothing went with them
+    assert schema_dump(empty_db_url) == before
+
+
+def test_a_database_migrated_by_a_newer_checkout_is_refused_in_one_line(empty_db_url):
+    migrate.migrate(empty_db_url)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO deploy.migration (version, name, checksum) VALUES "
+                     "('0042', '0042_from_a_newer_checkout.sql', 'x'), ('9999', '9999_even_newer.sql', 'y')")
+        deployed = conn.execute("SELECT checksum, applied_at FROM deploy.repeatable").fetchone()
+    before = schema_dump(empty_db_url)
+
+    result = run_migrate({"DATABASE_URL": empty_db_url})
+
+    assert result.returncode == 2
+    assert result.stderr == ("error: the database has migrations this checkout does not know (0042, 9999): it was "
+                             "migrated by a newer version; update this checkout before migrating\n")
+    assert result.stdout == ""
+    with psycopg.connect(empty_db_url) as conn:
+        assert conn.execute("SELECT checksum, applied_at FROM deploy.repeatable").fetchone() == deployed
+    assert schema_dump(empty_db_url) == before
