@@ -101,6 +101,19 @@ def test_a_log_level_in_any_case_is_understood(monkeypatch):
     assert options.Parser("test").parse_args(["--log-level", "Warning"]).log_level == "WARNING"
 
 
+def test_a_default_written_as_text_is_read_as_the_same_text_given_by_hand(monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from ingest import fusionsolar, options
+
+    unset_afterwards(monkeypatch, "FUSIONSOLAR_TIME_ZONE", "LOG_LEVEL")
+    parser = options.Parser("test")
+    parser.add_argument("--time-zone", action=options.EnvDefault, env="FUSIONSOLAR_TIME_ZONE",
+                        default="Europe/Brussels", type=fusionsolar.zone)
+    args = parser.parse_args([])
+    assert args.time_zone == ZoneInfo("Europe/Brussels") and args.log_level == "INFO"
+
+
 def test_help_names_the_environment_variable_of_every_option():
     help_text = " ".join(run("ingest.sun2000", "--help").stdout.split())
     for option, env in (("--host", "SUN2000_HOST"), ("--port", "SUN2000_PORT"), ("--unit-id", "SUN2000_UNIT_ID"),
