@@ -70,8 +70,9 @@ class Collector:
 
     async def follow(self, host: str, port: int, silence: float) -> None:
         """Read telegrams from one connection until it closes or goes silent."""
-        try:
-            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=CONNECT_TIMEOUT)
+        try:  # asyncio.timeout, not wait_for, which can swallow a cancellation in Python 3.11 (see ingest.writer)
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                reader, writer = await asyncio.open_connection(host, port)
         except TimeoutError:
             raise TimeoutError(f"no answer from {host}:{port} within {CONNECT_TIMEOUT:.0f} s") from None
         log.info("connected to the bridge at %s:%d", host, port)
@@ -79,7 +80,8 @@ class Collector:
         try:
             while True:
                 try:
-                    data = await asyncio.wait_for(reader.read(65536), timeout=silence)
+                    async with asyncio.timeout(silence):
+                        data = await reader.read(65536)
                 except TimeoutError:
                     raise TimeoutError(f"no data for {silence:g} s") from None
                 if not data:

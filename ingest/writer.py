@@ -142,12 +142,16 @@ class Writer:
         if self.clock() < self.retry_at:
             return False
         try:
+            # asyncio.timeout, not wait_for: in Python 3.11 wait_for swallows a cancellation (Ctrl-C, a caller's
+            # own timeout) that arrives as the statement completes, and the collector would then never stop.
             if self.conn is None or self.conn.closed:
-                self.conn = await asyncio.wait_for(self._connect(), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    self.conn = await self._connect()
             if accepted := self._plausible(readings):
-                await asyncio.wait_for(self.conn.execute(INSERT, {
-                    "ts": [r.ts for r in accepted], "metric": [r.metric for r in accepted],
-                    "value": [r.value for r in accepted], "source": self.source}), self.timeout)
+                async with asyncio.timeout(self.timeout):
+                    await self.conn.execute(INSERT, {
+                        "ts": [r.ts for r in accepted], "metric": [r.metric for r in accepted],
+                        "value": [r.value for r in accepted], "source": self.source})
         except (psycopg.Error, TimeoutError) as error:
             await self._failed(error)
             return False
