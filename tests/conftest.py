@@ -8,7 +8,7 @@ import pytest
 from psycopg import sql
 
 from db import migrate
-from tests.pg import CRON_DATABASE, start_server, stop_server
+from tests.pg import admin, clone, start_server, stop_server, url_of
 
 TEMPLATE = "energy_template"
 _numbers = itertools.count()
@@ -28,16 +28,6 @@ def pg_server():
     stop_server(server, base)
 
 
-def url_of(server, database: str, user: str = "postgres") -> str:
-    """The URL of a database of the test server."""
-    return server.url(database=database, user=user)
-
-
-def admin(server) -> psycopg.Connection:
-    """An autocommit superuser connection to the server's pg_cron database."""
-    return psycopg.connect(url_of(server, CRON_DATABASE), autocommit=True)
-
-
 @pytest.fixture(scope="session")
 def template(pg_server):
     """A database migrated once, cloned by every test; its pg_cron jobs are removed so they never fire on it."""
@@ -52,15 +42,8 @@ def template(pg_server):
 @pytest.fixture
 def db_url(pg_server, template):
     """The URL of a fresh migrated database for one test."""
-    name = f"t{next(_numbers)}"
-    with admin(pg_server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-            sql.Identifier(name), sql.Identifier(template)))
-    yield url_of(pg_server, name)
-    with admin(pg_server) as conn:
-        conn.execute(sql.SQL("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = {}").format(
-            sql.Literal(name)))
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with clone(pg_server, template, f"t{next(_numbers)}") as url:
+        yield url
 
 
 @pytest.fixture
@@ -73,10 +56,5 @@ def db(db_url):
 @pytest.fixture
 def empty_db_url(pg_server):
     """The URL of an empty database (nothing migrated)."""
-    name = f"empty{next(_numbers)}"
-    with admin(pg_server) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield url_of(pg_server, name)
-    with admin(pg_server) as conn:
-        conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with clone(pg_server, "template1", f"empty{next(_numbers)}") as url:
+        yield url

@@ -5,11 +5,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-import psycopg
+from tests.readings import BRUSSELS
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
 EAN = '="541448820012345678"'
 HEADER = {
     "nl": "Van datum;Van tijdstip;Tot datum;Tot tijdstip;EAN;Meter;Metertype;Register;Volume;Eenheid;Validatiestatus",
@@ -66,9 +64,3 @@ def quarters(first: datetime, last: datetime, seed: int = 0) -> list[Row]:
         rows.append(Row(ts, f"energy_export_{tariff}", Decimal((number * 104729) % 900) / 1000))
         ts += timedelta(minutes=15)
     return rows
-
-
-def stored(conn: psycopg.Connection) -> list[tuple[datetime, str, float]]:
-    """Every fluvius reading in the database, in time order."""
-    return conn.execute("SELECT r.ts, m.name, r.value FROM energy.raw_reading r JOIN energy.metric m "
-                        "ON m.id = r.metric_id WHERE m.source = 'fluvius' ORDER BY r.ts, m.name").fetchall()

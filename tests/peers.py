@@ -1,11 +1,9 @@
-"""Test helpers for the DSMR collector: a bridge that sends fixed bytes, the collector as a process, what it stored,
-and telegrams written by hand."""
+"""Test helpers for the DSMR collector: a bridge that sends fixed bytes, the collector as a process, and telegrams
+written by hand."""
 
 import socket
 import threading
 from pathlib import Path
-
-import psycopg
 
 from ingest.simulators.p1 import seal
 from stack.settings import with_user
@@ -34,13 +32,6 @@ def collector(port: int, url: str, tmp_path: Path, *extra: str):
     return start("ingest.dsmr", "--host", "127.0.0.1", "--port", str(port), "--database-url",
                  with_user(url, "energy_ingest"), "--spool-dir", str(tmp_path / "spool"), "--silence-timeout", "3",
                  *extra, log=tmp_path / "collector.log")
-
-
-def stored(url: str, metric: str | None = None) -> list[tuple]:
-    """(ts, metric, value) of the stored dsmr readings, in order."""
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT ts, metric, value FROM energy.readings WHERE source = 'dsmr' "
-                            "AND (%s::text IS NULL OR metric = %s) ORDER BY ts, metric", (metric, metric)).fetchall()
 
 
 def written(*lines: str, header: str = HEADER, version: str | None = "0-0:96.1.4(50217)") -> bytes:

@@ -1,12 +1,17 @@
-"""A throwaway PostgreSQL server for the tests (testing.postgresql) with pg_cron preloaded, also as root."""
+"""A throwaway PostgreSQL server for the tests (testing.postgresql) with pg_cron preloaded, also as root, and the
+URLs and superuser connections of its databases."""
 
 import os
 import pwd
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import testing.postgresql
+from psycopg import sql
 
 from db import cluster
 
@@ -48,3 +53,27 @@ def stop_server(server: testing.postgresql.Postgresql, base: Path) -> None:
     """Stop the server and remove its files."""
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
+
+
+def url_of(server: testing.postgresql.Postgresql, database: str, user: str = "postgres") -> str:
+    """The URL of a database of the test server."""
+    return server.url(database=database, user=user)
+
+
+def admin(server: testing.postgresql.Postgresql) -> psycopg.Connection:
+    """An autocommit superuser connection to the server's pg_cron database."""
+    return psycopg.connect(url_of(server, CRON_DATABASE), autocommit=True)
+
+
+@contextmanager
+def clone(server: testing.postgresql.Postgresql, template: str, name: str) -> Iterator[str]:
+    """A database copied from the template for the length of the block (its pg_cron jobs go with it); its URL."""
+    with admin(server) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template)))
+    try:
+        yield url_of(server, name)
+    finally:
+        with admin(server) as conn:
+            conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -1,34 +1,30 @@
-"""Test helpers: write readings fast, and an independent Python computation of what the aggregates must be."""
+"""Readings as a person reckons them, independently of the database: Belgian local time from zoneinfo, and what the
+aggregates of a series must be by the rules as they are stated."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from psycopg import sql
-
 BRUSSELS = ZoneInfo("Europe/Brussels")
-COLUMNS = ("n", "sum", "avg", "min", "max", "first", "last", "delta", "estimated")
 
 
-def metric_id(conn, source: str, name: str) -> int:
-    """The catalog id of a metric."""
-    return conn.execute("SELECT id FROM energy.metric WHERE source = %s AND name = %s", (source, name)).fetchone()[0]
+def local(*args: int) -> datetime:
+    """A Brussels wall-clock time, in UTC so that adding hours adds real hours."""
+    return datetime(*args, tzinfo=BRUSSELS).astimezone(UTC)
 
 
-def write(conn, metric: int, readings: list[tuple[datetime, float]]) -> None:
-    """Insert (ts, value) readings of one metric with COPY."""
-    with conn.cursor().copy("COPY energy.raw_reading (ts, metric_id, value) FROM STDIN") as copy:
-        for ts, value in readings:
-            copy.write_row((ts, metric, value))
+def local_midnight(day: date) -> datetime:
+    """The UTC moment a day begins in Brussels."""
+    return datetime.combine(day, time(), BRUSSELS).astimezone(UTC)
 
 
 def local_period(ts: datetime, level: str, tz: ZoneInfo = BRUSSELS) -> datetime:
     """Start of the local hour, day, ISO week or month containing ts, in UTC (local keys would compare equal
     for the two 02:00 hours of an October DST day)."""
-    local = ts.astimezone(tz)
+    wall = ts.astimezone(tz)
     if level == "hour":
-        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        return wall.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    day = wall.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     if level == "week":
         day -= timedelta(days=day.weekday())
     elif level == "month":
@@ -92,11 +88,3 @@ def expected(readings: list[tuple[datetime, float]], level: str, counter: bool) 
         end = period_end(start, level)
         row["estimated"] = any(start <= hour < end for hour in estimated_hours)
     return result
-
-
-def stored(conn, level: str, metric: int) -> dict[datetime, dict]:
-    """The stored aggregates of one metric at one level, keyed by period start."""
-    query = sql.SQL("SELECT period_start, {} FROM {} WHERE metric_id = %s ORDER BY period_start").format(
-        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), sql.Identifier("energy", f"agg_{level}"))
-    rows = conn.execute(query, (metric,)).fetchall()
-    return {row[0]: dict(zip(COLUMNS, row[1:], strict=True)) for row in rows}

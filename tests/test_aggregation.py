@@ -9,19 +9,19 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.readings import BRUSSELS, COLUMNS, expected, local_period, metric_id, stored, write
+from tests.database import (
+    AGGREGATE_COLUMNS,
+    AGGREGATE_TABLES,
+    PROGRESS_TABLES,
+    aggregates,
+    contents,
+    metric_id,
+    run_jobs,
+    write,
+)
+from tests.readings import BRUSSELS, expected, local, local_period
 
 LEVELS = ("hour", "day", "week", "month")
-
-
-def local(*args) -> datetime:
-    """A Brussels wall-clock time, in UTC so that adding hours adds real hours."""
-    return datetime(*args, tzinfo=BRUSSELS).astimezone(UTC)
-
-
-def run(conn, now: datetime, procedure: str = "run_aggregations") -> None:
-    """Call an aggregation procedure as if the clock said now."""
-    conn.execute(sql.SQL("CALL {}(%s)").format(sql.Identifier("energy", procedure)), (now,))
 
 
 def series(start: datetime, end: datetime, step: timedelta, value, seed: int = 1) -> list[tuple[datetime, float]]:
@@ -55,7 +55,7 @@ def assert_equal(actual: dict, wanted: dict, periods=None) -> None:
     keys = periods if periods is not None else wanted.keys()
     for start in keys:
         assert start in actual, f"missing period {start}"
-        for column in COLUMNS:
+        for column in AGGREGATE_COLUMNS:
             a, w = actual[start][column], wanted[start][column]
             if w is None:
                 assert a is None, (start, column)
@@ -99,12 +99,12 @@ def test_every_level_equals_an_independent_computation(db, power, meter):
     write(db, power, gauge)
     write(db, meter, counter)
 
-    run(db, now)
+    run_jobs(db, now)
 
     for level in LEVELS:
         for metric, readings, is_counter in ((power, gauge, False), (meter, counter, True)):
             wanted = complete(expected(readings, level, is_counter), level, now)
-            actual = stored(db, level, metric)
+            actual = aggregates(db, level, metric)
             assert sorted(actual) == sorted(wanted), level
             assert_equal(actual, wanted)
 
@@ -113,14 +113,14 @@ def test_counter_deltas_add_up_to_the_meter_difference_across_gaps(db, meter):
     readings = series(local(2026, 1, 5), local(2026, 1, 12), timedelta(minutes=13), counter_values(), seed=3)
     readings = [(ts, v) for ts, v in readings if not local(2026, 1, 7, 9) <= ts < local(2026, 1, 8, 17)]
     write(db, meter, readings)
-    run(db, local(2026, 1, 13, 1))
+    run_jobs(db, local(2026, 1, 13, 1))
     first_day_start = local(2026, 1, 5)
     for level in ("hour", "day", "week"):
         table = sql.Identifier("energy", f"agg_{level}")
         query = sql.SQL("SELECT sum(delta) FROM {} WHERE metric_id = %s").format(table)
         total = db.execute(query, (meter,)).fetchone()[0]
         assert math.isclose(total, readings[-1][1] - readings[0][1]), level
-    week = stored(db, "week", meter)[first_day_start]
+    week = aggregates(db, "week", meter)[first_day_start]
     assert math.isclose(week["delta"], readings[-1][1] - readings[0][1])
 
 
@@ -128,7 +128,7 @@ def test_counter_deltas_add_up_to_the_meter_difference_across_gaps(db, meter):
 def test_dst_days_have_23_or_25_hours(db, power, day, hours):
     start = local(*day)
     write(db, power, series(start, start + timedelta(hours=hours), timedelta(minutes=10), gauge_values))
-    run(db, start + timedelta(days=2))
+    run_jobs(db, start + timedelta(days=2))
     rows = db.execute("SELECT hour FROM energy.hourly WHERE metric = 'power_import' ORDER BY period_start").fetchall()
     assert len(rows) == hours
     daily = db.execute("SELECT day, hours, n FROM energy.daily WHERE metric = 'power_import'").fetchall()
@@ -138,7 +138,7 @@ def test_dst_days_have_23_or_25_hours(db, power, day, hours):
 def test_a_week_across_new_year_is_one_iso_week(db, power):
     readings = series(local(2025, 12, 29), local(2026, 1, 5), timedelta(minutes=30), gauge_values)
     write(db, power, readings)
-    run(db, local(2026, 1, 6))
+    run_jobs(db, local(2026, 1, 6))
     weeks = db.execute("SELECT week, first_day, n, period_end FROM energy.weekly").fetchall()
     assert weeks == [("2026-W01", date(2025, 12, 29), len(readings), local(2026, 1, 5))]
     months = dict(db.execute("SELECT month, n FROM energy.monthly").fetchall())
@@ -148,11 +148,11 @@ def test_a_week_across_new_year_is_one_iso_week(db, power):
 def test_catch_up_fills_every_missed_hour_and_day_in_one_run(db, power):
     readings = series(local(2026, 3, 2), local(2026, 3, 5, 9), timedelta(minutes=5), gauge_values)
     write(db, power, readings)
-    run(db, local(2026, 3, 2, 1))  # the last run before three silent days
-    run(db, local(2026, 3, 5, 9, 30))
-    hours = stored(db, "hour", power)
+    run_jobs(db, local(2026, 3, 2, 1))  # the last run before three silent days
+    run_jobs(db, local(2026, 3, 5, 9, 30))
+    hours = aggregates(db, "hour", power)
     assert len(hours) == 3 * 24 + 9
-    assert sorted(stored(db, "day", power)) == [local(2026, 3, d) for d in (2, 3, 4)]
+    assert sorted(aggregates(db, "day", power)) == [local(2026, 3, d) for d in (2, 3, 4)]
     assert_equal(hours, expected(readings, "hour", counter=False), periods=list(hours))
 
 
@@ -163,7 +163,7 @@ def test_late_readings_change_their_hour_day_week_and_month(db, power, meter):
     counter = [(ts, v) for ts, v in counter if not local(2026, 4, 30, 10) <= ts < local(2026, 4, 30, 11)]
     write(db, power, gauge)
     write(db, meter, counter)
-    run(db, local(2026, 5, 1, 3))  # April is complete
+    run_jobs(db, local(2026, 5, 1, 3))  # April is complete
     late_ts = local(2026, 4, 30, 10, 30)
     late_gauge = [(late_ts, 99999.0)]
     before, after = [v for ts, v in counter if ts < late_ts][-1], next(v for ts, v in counter if ts > late_ts)
@@ -171,30 +171,23 @@ def test_late_readings_change_their_hour_day_week_and_month(db, power, meter):
     write(db, power, late_gauge)
     write(db, meter, late_counter)
 
-    run(db, local(2026, 5, 1, 4))
+    run_jobs(db, local(2026, 5, 1, 4))
 
     for level in LEVELS:
-        assert_equal(stored(db, level, power), complete(expected(gauge + late_gauge, level, False), level,
+        assert_equal(aggregates(db, level, power), complete(expected(gauge + late_gauge, level, False), level,
                                                         local(2026, 5, 1, 4)))
-        assert_equal(stored(db, level, meter), complete(expected(counter + late_counter, level, True), level,
+        assert_equal(aggregates(db, level, meter), complete(expected(counter + late_counter, level, True), level,
                                                         local(2026, 5, 1, 4)))
-    assert stored(db, "month", power)[local(2026, 4, 1)]["max"] == 99999.0
-
-
-def table_contents(conn) -> dict:
-    """Everything the procedures write."""
-    tables = ["agg_hour", "agg_day", "agg_week", "agg_month", "agg_progress", "stale_period", "counter_hour"]
-    return {t: conn.execute(sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(sql.Identifier("energy", t))).fetchall()
-            for t in tables}
+    assert aggregates(db, "month", power)[local(2026, 4, 1)]["max"] == 99999.0
 
 
 def test_a_second_run_changes_nothing(db, power, meter):
     write(db, power, series(local(2026, 6, 25), local(2026, 7, 3), timedelta(minutes=15), gauge_values))
     write(db, meter, series(local(2026, 6, 25), local(2026, 7, 3), timedelta(minutes=15), counter_values()))
-    run(db, local(2026, 7, 3, 12))
-    first = table_contents(db)
-    run(db, local(2026, 7, 3, 12))
-    assert table_contents(db) == first
+    run_jobs(db, local(2026, 7, 3, 12))
+    first = contents(db, AGGREGATE_TABLES + PROGRESS_TABLES)
+    run_jobs(db, local(2026, 7, 3, 12))
+    assert contents(db, AGGREGATE_TABLES + PROGRESS_TABLES) == first
     assert len(first["agg_month"]) == 2 + 4  # the two metrics and the four grid flows derived from the meter
 
 
@@ -205,7 +198,7 @@ def test_overlapping_runs_give_the_same_result_as_one(db_url, db, power):
     def call():
         try:
             with psycopg.connect(db_url, autocommit=True) as conn:
-                run(conn, local(2026, 6, 9, 1))
+                run_jobs(conn, local(2026, 6, 9, 1))
         except psycopg.Error as error:  # pragma: no cover - shown by the assertion
             errors.append(error)
     threads = [threading.Thread(target=call) for _ in range(3)]
@@ -214,36 +207,36 @@ def test_overlapping_runs_give_the_same_result_as_one(db_url, db, power):
     for thread in threads:
         thread.join()
     assert errors == []
-    once = table_contents(db)
+    once = contents(db, AGGREGATE_TABLES + PROGRESS_TABLES)
     assert len(once["agg_day"]) == 8
-    run(db, local(2026, 6, 9, 1))
-    assert table_contents(db) == once
+    run_jobs(db, local(2026, 6, 9, 1))
+    assert contents(db, AGGREGATE_TABLES + PROGRESS_TABLES) == once
 
 
 @pytest.mark.parametrize("hour_of_day", [0, 1, 13, 23])
 def test_cleanup_keeps_today_and_yesterday_and_removes_older(db, power, hour_of_day):
     write(db, power, series(local(2026, 9, 1), local(2026, 9, 8), timedelta(minutes=20), gauge_values))
-    run(db, local(2026, 9, 7, hour_of_day, 10))
+    run_jobs(db, local(2026, 9, 7, hour_of_day, 10))
     kept = db.execute("SELECT DISTINCT (ts AT TIME ZONE 'Europe/Brussels')::date FROM energy.raw_reading ORDER BY 1")
     assert [day for (day,) in kept] == [date(2026, 9, 6), date(2026, 9, 7)]
     assert db.execute("SELECT count(*) FROM energy.raw_reading").fetchone() == (2 * 72,)
-    assert len(stored(db, "day", power)) == 6
+    assert len(aggregates(db, "day", power)) == 6
 
 
 def test_cleanup_keeps_days_whose_aggregation_is_incomplete(db, power):
     days = [local(2026, 9, d) for d in range(1, 8)]
     write(db, power, series(days[0], days[-1], timedelta(minutes=20), gauge_values))
-    run(db, local(2026, 9, 3, 12), "aggregate_hours")  # hours stop there: later hours "failed"
-    run(db, local(2026, 9, 7, 12), "aggregate_days")
-    run(db, local(2026, 9, 7, 12), "cleanup_raw")
+    run_jobs(db, local(2026, 9, 3, 12), "aggregate_hours")  # hours stop there: later hours "failed"
+    run_jobs(db, local(2026, 9, 7, 12), "aggregate_days")
+    run_jobs(db, local(2026, 9, 7, 12), "cleanup_raw")
     oldest = db.execute("SELECT min(ts) FROM energy.raw_reading").fetchone()[0]
     assert oldest >= local(2026, 9, 3) and oldest < local(2026, 9, 3, 0, 30)
-    assert sorted(stored(db, "day", power)) == [local(2026, 9, 1), local(2026, 9, 2)]
+    assert sorted(aggregates(db, "day", power)) == [local(2026, 9, 1), local(2026, 9, 2)]
 
 
 def test_views_name_units_and_local_labels(db, power):
     write(db, power, [(local(2026, 8, 3, 9, 15), 1200.0), (local(2026, 8, 3, 9, 45), 1800.0)])
-    run(db, local(2026, 8, 3, 11))
+    run_jobs(db, local(2026, 8, 3, 11))
     row = db.execute("SELECT hour, source, metric, unit, n, avg FROM energy.hourly").fetchone()
     # 1200 W held for 30 minutes, then 1800 W for the last 15: (1200 * 30 + 1800 * 15) / 45
     assert row == ("2026-08-03 09:00+02", "dsmr", "power_import", "W", 2, 1400.0)
@@ -255,7 +248,7 @@ def test_today_so_far_combines_stored_hours_and_raw(db, power, meter):
     points = [midnight + timedelta(minutes=m) for m in range(0, int((now - midnight).total_seconds() // 60), 7)]
     write(db, power, [(ts, 100.0 + i) for i, ts in enumerate(points)])
     write(db, meter, [(ts, 500.0 + i * 0.25) for i, ts in enumerate(points)])
-    run(db, now, "aggregate_hours")
+    run_jobs(db, now, "aggregate_hours")
     today = {row[0]: row[1:] for row in db.execute("SELECT metric, n, avg, delta FROM energy.today")}
     n = len(points)
     held = [((points[i + 1] if i + 1 < n else now) - ts).total_seconds() for i, ts in enumerate(points)]

@@ -5,9 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stack.settings import ROOT, with_user
+from tests.database import COUNTER_RATES, metric_id, seed_counters, write
 from tests.procs import free_port, start, stop, wait_for
-from tests.readings import metric_id, write
-from tests.test_web import RATES, seed_counters
 
 sync_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -18,7 +17,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def seed(db) -> None:
     """History (last month and this week), live power and a capacity peak."""
     now = datetime.now(UTC)
-    seed_counters(db, now - timedelta(days=40), 40 * 24 - 2, RATES, step_minutes=30)
+    seed_counters(db, now - timedelta(days=40), 40 * 24 - 2, COUNTER_RATES, step_minutes=30)
     db.execute("CALL energy.run_aggregations()")
     live(db, 1500.0)
     write(db, metric_id(db, "dsmr", "demand_max_month"), [(now - timedelta(days=3), 3100.0)])

@@ -7,9 +7,8 @@ import psycopg
 import pytest
 
 from db import migrate
-from tests.conftest import url_of
-from tests.pg import CRON_DATABASE
-from tests.readings import metric_id, write
+from tests.database import metric_id, write
+from tests.pg import CRON_DATABASE, url_of
 
 
 @pytest.mark.slow

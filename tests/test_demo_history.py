@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stack import demo
-from tests.exports import BRUSSELS, stored
+from tests.database import stored
+from tests.readings import BRUSSELS
 
 NOW = datetime(2026, 11, 26, 18, 44, 31, tzinfo=UTC)
 END = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)  # the last whole quarter hour before NOW
@@ -28,7 +29,7 @@ def belgian_tariff(local: datetime) -> str:
 
 def test_an_empty_database_gets_60_days_of_plausible_history(db_url, db, simulated_meter, capsys):
     demo.seed_history(db_url, NOW)
-    readings = stored(db)
+    readings = stored(db, "fluvius")
     out = capsys.readouterr().out.splitlines()
     assert out == ["empty database: importing 60 days of demo history (Mijn Fluvius exports of the simulated "
                    "household)", f"demo history: {len(readings):,} readings imported"]
@@ -88,7 +89,7 @@ def test_no_history_on_a_database_that_has_readings(db_url, db, simulated_meter,
                "WHERE source = 'dsmr' AND name = 'power_import'", (NOW,))
     demo.seed_history(db_url, NOW)
     assert capsys.readouterr().out == ""
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def test_no_history_on_a_database_that_has_only_aggregates(db_url, db, simulated_meter, capsys):
@@ -99,18 +100,18 @@ def test_no_history_on_a_database_that_has_only_aggregates(db_url, db, simulated
         FROM energy.metric WHERE source = 'dsmr' AND name = 'power_import'""")
     demo.seed_history(db_url, NOW)
     assert capsys.readouterr().out == ""
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def test_no_history_for_a_real_meter(db_url, db, simulated_meter, monkeypatch, capsys):
     monkeypatch.setenv("DSMR_HOST", "192.168.1.50")
     demo.seed_history(db_url, NOW)
     assert capsys.readouterr().out == ""
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def test_the_history_is_written_through_the_ingest_connection(db_url, db, simulated_meter, monkeypatch, capsys):
     monkeypatch.setenv("INGEST_DATABASE_URL", "postgresql://energy_ingest@127.0.0.1:1/energy")
     demo.seed_history(db_url, NOW)
     assert capsys.readouterr().out.splitlines()[-1].startswith("demo history skipped: connection")
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []

@@ -11,7 +11,9 @@ import pytest
 
 from ingest import fluvius
 from stack.settings import ROOT, with_user
-from tests.exports import BRUSSELS, Row, quarters, stored, write
+from tests.database import stored
+from tests.exports import Row, quarters, write
+from tests.readings import BRUSSELS
 
 # Exports written for the tests the way the portal writes them (byte-order mark, CRLF, EAN as ="...").
 DATA = Path(__file__).parent / "data" / "portal"
@@ -90,21 +92,21 @@ def run(db_url: str, *paths: Path, capsys=None) -> tuple[int, str, str]:
 def test_dst_days_as_the_portal_writes_them(db_url, db, capsys, path, expected):
     code, out, _ = run(db_url, path, capsys=capsys)
     assert code == 0
-    assert stored(db) == expected
+    assert stored(db, "fluvius") == expected
     assert f"stored {len(expected)} new readings" in out
 
 
 def test_a_file_without_byte_order_mark_and_with_lf_line_ends(db_url, db, tmp_path, capsys):
     path = portal_file(tmp_path, "spring.csv", text(SPRING_EN), bom=False, crlf=False)
     assert run(db_url, path, capsys=capsys)[0] == 0
-    assert stored(db) == SPRING_EXPECTED
+    assert stored(db, "fluvius") == SPRING_EXPECTED
 
 
 def test_capitalised_headers_and_columns_in_another_order(db_url, db, tmp_path, capsys):
     content = ("Register;Eenheid;Volume;Van Datum;Van Tijdstip;Tot Datum;Tot Tijdstip\n"
                "Afname Dag;KWH;1,5;02/01/2024;09:00:00;02/01/2024;09:15:00\n")
     assert run(db_url, portal_file(tmp_path, "x.csv", content), capsys=capsys)[0] == 0
-    assert stored(db) == [(utc(2024, 1, 2, 8), "energy_import_t1", 1.5)]
+    assert stored(db, "fluvius") == [(utc(2024, 1, 2, 8), "energy_import_t1", 1.5)]
 
 
 @pytest.mark.parametrize(("day", "quarters_in_day"), [(datetime(2025, 10, 26), 100), (datetime(2025, 3, 30), 92),
@@ -116,7 +118,7 @@ def test_whole_days_of_quarter_hours(db_url, db, tmp_path, capsys, day, quarters
     rows = quarters(first, last)
     assert len(rows) == 2 * quarters_in_day  # the test's own rows: the length of the local day
     assert run(db_url, write(tmp_path / "day.csv", language, rows), capsys=capsys)[0] == 0
-    assert stored(db) == sorted((r.ts, r.metric, float(r.volume)) for r in rows)
+    assert stored(db, "fluvius") == sorted((r.ts, r.metric, float(r.volume)) for r in rows)
 
 
 def test_empty_volumes_are_no_reading_and_zero_is_zero(db_url, db, tmp_path, capsys):
@@ -126,7 +128,8 @@ def test_empty_volumes_are_no_reading_and_zero_is_zero(db_url, db, tmp_path, cap
             Row(ts + timedelta(minutes=15), "energy_export_t1", None)]
     for language in ("nl", "en"):
         assert run(db_url, write(tmp_path / f"{language}.csv", language, rows), capsys=capsys)[0] == 0
-    assert stored(db) == [(ts, "energy_export_t1", 0.0), (ts + timedelta(minutes=15), "energy_import_t1", 0.001)]
+    assert stored(db, "fluvius") == [(ts, "energy_export_t1", 0.0),
+                                     (ts + timedelta(minutes=15), "energy_import_t1", 0.001)]
 
 
 GOOD = "12-10-2021;{}:00;12-10-2021;{}:00;=\"541448820012345678\";1SAG1;Digitale Meter;Afname Nacht;0,100;kWh;ok"
@@ -174,7 +177,7 @@ def test_a_bad_line_in_the_middle_names_file_and_line_and_nothing_is_imported(db
     assert message in first
     assert err.splitlines()[-1] == "nothing imported"
     assert out == ""
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def test_the_same_interval_twice_is_an_error_naming_both_lines(db_url, db, tmp_path, capsys):
@@ -183,7 +186,7 @@ def test_the_same_interval_twice_is_an_error_naming_both_lines(db_url, db, tmp_p
     code, _, err = run(db_url, path, capsys=capsys)
     assert code == 1
     assert err.splitlines()[0] == f"error: {path}:12: energy_import_t2 from 12-10-2021 00:45 again (first on line 5)"
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def test_an_autumn_hour_given_winter_time_first_is_refused(db_url, db, tmp_path, capsys):
@@ -192,7 +195,7 @@ def test_an_autumn_hour_given_winter_time_first_is_refused(db_url, db, tmp_path,
     code, _, err = run(db_url, portal_file(tmp_path, "gas.csv", swapped), capsys=capsys)
     assert code == 1
     assert ":4: Afname from 29-10-2023 02:00:00 to 29-10-2023 03:00:00 is not an hour" in err
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -213,7 +216,7 @@ def test_a_missing_file_is_one_line_and_nothing_is_imported(db_url, db, tmp_path
     code, _, err = run(db_url, AUTUMN_NL, tmp_path / "nope.csv", capsys=capsys)
     assert code == 1
     assert err.splitlines() == [f"error: {tmp_path / 'nope.csv'}: No such file or directory", "nothing imported"]
-    assert stored(db) == []
+    assert stored(db, "fluvius") == []
 
 
 def snapshot(db) -> list[tuple]:
@@ -241,7 +244,7 @@ def test_overlapping_files_store_each_interval_once(db_url, db, tmp_path, capsys
     assert run(db_url, early, capsys=capsys)[0] == 0
     code, out, _ = run(db_url, late, early, capsys=capsys)
     assert code == 0
-    assert stored(db) == sorted((r.ts, r.metric, float(r.volume)) for r in rows)
+    assert stored(db, "fluvius") == sorted((r.ts, r.metric, float(r.volume)) for r in rows)
     new = len(rows) - len(early_rows)
     already = len(late_rows) + len(early_rows) - new
     assert out.splitlines()[-1] == f"stored {new} new readings ({already} were already stored)"
@@ -259,7 +262,7 @@ def test_the_command_line_as_a_user_runs_it(db_url, db, tmp_path):
     done = subprocess.run([*command[:-1], str(bad)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [f"error: {bad}:4: volume '0,27,6' is not a number", "nothing imported"]
-    assert len(stored(db)) == 19
+    assert len(stored(db, "fluvius")) == 19
 
 
 def test_an_unreachable_database_is_one_line(capsys):

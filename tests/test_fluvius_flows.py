@@ -14,17 +14,13 @@ from psycopg import sql
 
 from ingest import fluvius
 from stack.settings import with_user
-from tests.exports import BRUSSELS, Row, quarters, write
-from tests.readings import metric_id
+from tests.database import metric_id
+from tests.exports import Row, quarters, write
+from tests.readings import BRUSSELS, local_midnight
 
 FIRST_DAY, LAST_DAY = date(2026, 10, 1), date(2026, 11, 2)  # October has the 25-hour day of the 25th
 NOW = datetime(2026, 11, 4, 10, tzinfo=UTC)  # October and every imported day are complete
 LIVE_DAY = date(2026, 10, 10)
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC instant of a local midnight."""
-    return datetime(day.year, day.month, day.day, tzinfo=BRUSSELS).astimezone(UTC)
 
 
 def gas_hours(first: datetime, end: datetime) -> list[Row]:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from ingest.framer import Framer
 from ingest.simulators.household import Household
 from ingest.simulators.p1 import telegram
-from tests.peers import OneShotServer, collector, stored
+from tests.database import count
+from tests.peers import OneShotServer, collector
 from tests.procs import stop, wait_for
 
 
@@ -85,7 +86,7 @@ def test_megabytes_of_garbage_over_tcp_cost_no_telegram_and_no_flood_of_log_line
     server = OneShotServer(payload)
     process = collector(server.port, db_url, tmp_path)
     try:
-        wait_for(lambda: len(stored(db_url, "power_import")) == 4, timeout=60, what="the four good telegrams")
+        wait_for(lambda: count(db_url, "dsmr", "power_import") == 4, timeout=60, what="the four good telegrams")
         assert process.poll() is None
     finally:
         stop(process)

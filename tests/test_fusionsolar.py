@@ -8,11 +8,8 @@ import re
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock_time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 
 from ingest.fusionsolar import Collector
@@ -20,18 +17,14 @@ from ingest.fusionsolar_history import History
 from ingest.northbound import Api, FusionSolarError
 from ingest.writer import Writer
 from stack.settings import with_user
+from tests.database import count, newest, values
 from tests.procs import start
+from tests.readings import BRUSSELS, local_midnight
 
 SECRET = "s3cret-system-code"
 KPI = {"active_power": 3.456, "day_cap": 12.3, "total_cap": 4567.8, "temperature": 41.2, "efficiency": 98.1}
-BRUSSELS = ZoneInfo("Europe/Brussels")
 NEW_ACCOUNT_REFUSAL = {"success": False, "failCode": 401, "message": "Invalid access to current interface",
                        "data": None}
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC moment a day begins in Brussels."""
-    return datetime.combine(day, clock_time(), BRUSSELS).astimezone(UTC)
 
 
 def hours_of(day: date) -> list[datetime]:
@@ -167,26 +160,13 @@ def fake():
     server.shutdown()
 
 
-def stored(url: str) -> dict[str, float]:
-    """The newest value of each fusionsolar metric."""
-    with psycopg.connect(url) as conn:
-        return dict(conn.execute("SELECT DISTINCT ON (metric) metric, value FROM energy.readings "
-                                 "WHERE source = 'fusionsolar' ORDER BY metric, ts DESC").fetchall())
-
-
-def count_polls(url: str) -> int:
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM energy.readings WHERE source = 'fusionsolar' "
-                            "AND metric = 'power_active'").fetchone()[0]
-
-
 def test_once_stores_what_the_api_answered(fake, db_url, tmp_path):
     log = tmp_path / "fusionsolar.log"
     process = start("ingest.fusionsolar", "--once", "--url", fake.url, "--user", "api-user", "--database-url",
                     with_user(db_url, "energy_ingest"), "--spool-dir", str(tmp_path / "spool"), log=log,
                     FUSIONSOLAR_SYSTEM_CODE=SECRET)
     assert process.wait(timeout=30) == 0
-    assert stored(db_url) == pytest.approx({"power_active": 3456.0, "energy_yield_day": 12.3,
+    assert newest(db_url, "fusionsolar") == pytest.approx({"power_active": 3456.0, "energy_yield_day": 12.3,
                                             "energy_yield_total": 4567.8, "temperature_internal": 41.2,
                                             "efficiency": 98.1})
     assert SECRET not in log.read_text()
@@ -196,7 +176,8 @@ def run_for(collector: Collector, seconds: float) -> None:
     """Let the collector's loop run for a while."""
     async def limited():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(collector.run(), timeout=seconds)
+            async with asyncio.timeout(seconds):
+                await collector.run()
     asyncio.run(limited())
 
 
@@ -213,7 +194,7 @@ def test_an_expired_session_means_exactly_one_new_login(fake, db_url, tmp_path):
     subject = collector(fake, db_url, tmp_path)
     run_for(subject, 1.0)
     assert subject.api.logins == 2 and fake.count("login") == 2
-    assert count_polls(db_url) >= 4  # went on polling after the new login
+    assert count(db_url, "fusionsolar", "power_active") >= 4  # went on polling after the new login
 
 
 def test_407_slows_the_collector_down(fake, db_url, tmp_path, caplog):
@@ -232,7 +213,7 @@ def test_a_malformed_answer_is_logged_and_skipped(fake, db_url, tmp_path, caplog
     fake.script = [garbage]
     subject = collector(fake, db_url, tmp_path, interval=0.05)
     run_for(subject, 1.0)
-    assert count_polls(db_url) >= 1  # the next good answer was stored
+    assert count(db_url, "fusionsolar", "power_active") >= 1  # the next good answer was stored
     messages = {"html": "getDevRealKpi: HTTP 502", "not-json": "answer is not JSON (text/plain",
                 "missing": "a device without dataItemMap"}
     assert messages[garbage] in caplog.text
@@ -271,7 +252,7 @@ def test_a_configured_station_needs_no_discovery(fake, db_url, tmp_path):
                     log=tmp_path / "fusionsolar.log", FUSIONSOLAR_SYSTEM_CODE=SECRET)
     assert process.wait(timeout=30) == 0
     assert [name for name, _ in fake.bodies] == ["getDevList", "getDevRealKpi"]
-    assert stored(db_url)["power_active"] == 3456.0
+    assert newest(db_url, "fusionsolar")["power_active"] == 3456.0
 
 
 def test_an_account_that_refuses_both_station_lists_gets_the_reason(fake, db_url, tmp_path):
@@ -283,9 +264,7 @@ def test_an_account_that_refuses_both_station_lists_gets_the_reason(fake, db_url
 
 def hourly(url: str) -> dict[datetime, float]:
     """The stored hourly production."""
-    with psycopg.connect(url) as conn:
-        return dict(conn.execute("SELECT ts, value FROM energy.readings WHERE source = 'fusionsolar' "
-                                 "AND metric = 'energy_yield_hour'").fetchall())
+    return dict(values(url, "fusionsolar", "energy_yield_hour"))
 
 
 def expected_hours(fake, days) -> dict[datetime, float]:

@@ -11,7 +11,8 @@ from ingest.simulators.p1 import Variant, meter_time, telegram
 from ingest.telegram import SPECS
 from ingest.writer import Writer
 from stack.settings import with_user
-from tests.peers import OneShotServer, collector, stored, written
+from tests.database import count, stored
+from tests.peers import OneShotServer, collector, written
 from tests.procs import free_port, start, stop, wait_for
 
 AT = datetime(2026, 1, 10, 12, 6, 40, tzinfo=UTC)  # 260110130640W: 13:06:40 Brussels winter time
@@ -42,11 +43,11 @@ def test_each_m_bus_device_is_its_own_series_and_untrustworthy_readings_are_skip
     server = OneShotServer(installation + no_clock)
     process = collector(server.port, db_url, tmp_path)
     try:
-        wait_for(lambda: len(stored(db_url, "gas_volume")) == 2, what="both telegrams")
+        wait_for(lambda: count(db_url, "dsmr", "gas_volume") == 2, what="both telegrams")
         assert process.poll() is None
     finally:
         stop(process)
-    assert stored(db_url) == [
+    assert stored(db_url, "dsmr") == [
         (datetime(2026, 1, 10, 12, 5, tzinfo=UTC), "gas_volume", 1500.054),
         (CAPTURED, "gas_volume_2", 300.014),  # channel 3: the empty slot on channel 2 is no device
         (CAPTURED, "heat_energy", 30005 / 9),  # 12.002 GJ = 12.002e9 J / 3.6e6 J per kWh
@@ -59,7 +60,7 @@ def test_each_m_bus_device_is_its_own_series_and_untrustworthy_readings_are_skip
                    "no valid time at 0-0:1.0.0"):
         assert f"rejected ({reason})" in log
     assert "rejected (unknown M-Bus device at 0-5:24.1.0): device type 005 on channel 5" in log
-    assert "1970" not in " ".join(str(row[0]) for row in stored(db_url))
+    assert "1970" not in " ".join(str(row[0]) for row in stored(db_url, "dsmr"))
 
 
 def test_the_simulated_installation_shows_every_case(db_url, tmp_path):
@@ -69,16 +70,16 @@ def test_the_simulated_installation_shows_every_case(db_url, tmp_path):
                    log=tmp_path / "bridge.log")
     process = collector(port, db_url, tmp_path)
     try:
-        wait_for(lambda: len(stored(db_url, "heat_energy")) >= 3, what="heat readings")
+        wait_for(lambda: count(db_url, "dsmr", "heat_energy") >= 3, what="heat readings")
         assert process.poll() is None
     finally:
         stop(process)
         stop(bridge)
-    rows = stored(db_url)
+    rows = stored(db_url, "dsmr")
     series = {metric for _, metric, _ in rows}
     assert {"gas_volume", "gas_volume_2", "heat_energy", "demand_max_month"} <= series
     assert min(ts for ts, _, _ in rows) > datetime(2020, 1, 1, tzinfo=UTC)
-    first, second = stored(db_url, "gas_volume"), stored(db_url, "gas_volume_2")
+    first, second = stored(db_url, "dsmr", "gas_volume"), stored(db_url, "dsmr", "gas_volume_2")
     assert min(v for _, _, v in first) > max(v for _, _, v in second)  # two meters, not one series
     log = log_of(tmp_path)
     assert "rejected (no valid time at 0-1:24.2)" in log and "rejected (empty M-Bus slot 0-2)" in log
@@ -93,14 +94,14 @@ def test_a_dutch_meter_is_refused_by_the_fluvius_spec_and_read_by_dsmr5(db_url, 
         wait_for(lambda: "rejected (other specification)" in log_of(tmp_path / "fluvius"), what="a refusal")
         assert fluvius.poll() is None
         stop(fluvius)
-        assert stored(db_url) == []
+        assert stored(db_url, "dsmr") == []
         assert "version line 1-3:0.2.8(50); expected" in log_of(tmp_path / "fluvius")
         dutch = collector(port, db_url, tmp_path / "dutch", "--spec", "dsmr5")
-        wait_for(lambda: len(stored(db_url, "power_import")) >= 3, what="Dutch telegrams stored")
+        wait_for(lambda: count(db_url, "dsmr", "power_import") >= 3, what="Dutch telegrams stored")
         stop(dutch)
     finally:
         stop(bridge)
-    assert "demand_avg_quarter" not in {metric for _, metric, _ in stored(db_url)}  # no Belgian lines
+    assert "demand_avg_quarter" not in {metric for _, metric, _ in stored(db_url, "dsmr")}  # no Belgian lines
 
 
 def test_impossible_values_in_a_crc_correct_telegram_are_not_stored(db_url, tmp_path):
@@ -113,14 +114,14 @@ def test_impossible_values_in_a_crc_correct_telegram_are_not_stored(db_url, tmp_
     server = OneShotServer(b"".join(frame for _, frame in frames))
     process = collector(server.port, db_url, tmp_path)
     try:
-        wait_for(lambda: len(stored(db_url, "voltage_l1")) == 3, what="three telegrams")
+        wait_for(lambda: count(db_url, "dsmr", "voltage_l1") == 3, what="three telegrams")
         assert process.poll() is None
     finally:
         stop(process)
     good, bad = {frames[0][0], frames[2][0]}, frames[1][0]
-    assert {ts for ts, _, _ in stored(db_url, "energy_import_t1")} == good
-    assert {ts for ts, _, _ in stored(db_url, "power_import")} == good
-    assert bad in {ts for ts, _, _ in stored(db_url, "power_export")}  # the rest of that telegram is kept
+    assert {ts for ts, _, _ in stored(db_url, "dsmr", "energy_import_t1")} == good
+    assert {ts for ts, _, _ in stored(db_url, "dsmr", "power_import")} == good
+    assert bad in {ts for ts, _, _ in stored(db_url, "dsmr", "power_export")}  # the rest of that telegram is kept
     log = log_of(tmp_path)
     assert "rejected (above the catalog's maximum): energy_import_t1 = 999999999.965" in log
     assert "rejected (below the catalog's minimum): power_import = -99999.0" in log
@@ -140,11 +141,11 @@ def test_no_telegram_content_ends_the_collector(db_url, tmp_path):
     server = OneShotServer(b"".join(hostile) + good)
     process = collector(server.port, db_url, tmp_path)
     try:
-        wait_for(lambda: stored(db_url, "energy_import_t1"), what="the good telegram")
+        wait_for(lambda: stored(db_url, "dsmr", "energy_import_t1"), what="the good telegram")
         assert process.poll() is None
     finally:
         stop(process)
-    assert stored(db_url) == [(datetime(2026, 1, 10, 12, 6, 50, tzinfo=UTC), "energy_import_t1", 1234.567)]
+    assert stored(db_url, "dsmr") == [(datetime(2026, 1, 10, 12, 6, 50, tzinfo=UTC), "energy_import_t1", 1234.567)]
     log = log_of(tmp_path)
     for reason in ("unreadable value at 1-0:1.8.1", "unparsable", "unreadable line n-n:1.6.0",
                    "unexpected unit at 1-0:1.7.0", "no unit at 1-0:32.7.0", "no valid time at 0-0:1.0.0"):

@@ -10,8 +10,7 @@ import pytest
 
 from db import migrate
 from stack import settings
-from tests.conftest import admin
-from tests.pg import start_server, stop_server
+from tests.pg import admin, start_server, stop_server
 
 SCHEMA_DUMP = ["--schema-only", "--no-owner", "--schema=energy", "--schema=deploy"]
 

@@ -8,7 +8,6 @@ import struct
 import threading
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
@@ -16,6 +15,7 @@ from ingest.registers import BY_NAME, REGISTERS, decode, encode
 from ingest.simulators.inverter import InverterModel
 from ingest.simulators.sun2000 import OneClientServer, Simulator
 from stack.settings import with_user
+from tests.database import count, newest, values
 from tests.procs import free_port, start, stop, wait_for
 
 NOON = datetime(2026, 6, 21, 11, 0, tzinfo=UTC)
@@ -58,16 +58,7 @@ def collector(port: int, url: str, tmp_path, *extra: str):
 
 def polls(url: str) -> int:
     """How many polls are stored (one power_active reading each)."""
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT count(*) FROM energy.readings WHERE source = 'sun2000' "
-                            "AND metric = 'power_active'").fetchone()[0]
-
-
-def latest(url: str) -> dict[str, float]:
-    """The newest stored value of every sun2000 metric."""
-    with psycopg.connect(url) as conn:
-        return dict(conn.execute("SELECT DISTINCT ON (metric) metric, value FROM energy.readings "
-                                 "WHERE source = 'sun2000' ORDER BY metric, ts DESC").fetchall())
+    return count(url, "sun2000", "power_active")
 
 
 def test_encode_and_decode_agree_on_signs_gains_markers_and_strings():
@@ -156,8 +147,8 @@ def test_reads_never_span_a_large_gap_or_more_than_64_registers(db_url, tmp_path
     info = [(30000, 25), (30071, 4)]  # model and serial (30000-30024); strings and rated power (30071-30074)
     poll = [*inverter_reads, (37100, 38), (37758, 30)]  # meter 37100-37137, battery 37758-37787
     assert simulator.reads[:2 + 2 * len(poll)] == info + poll + poll
-    stored = {metric for metric in latest(db_url) if re.fullmatch(r"pv_\d\d_\w+", metric)}
-    assert stored == {f"pv_{n:02}_{q}" for n in range(1, strings + 1) for q in ("voltage", "current")}
+    pv_metrics = {metric for metric in newest(db_url, "sun2000") if re.fullmatch(r"pv_\d\d_\w+", metric)}
+    assert pv_metrics == {f"pv_{n:02}_{q}" for n in range(1, strings + 1) for q in ("voltage", "current")}
 
 
 def test_the_simulator_refuses_a_read_across_registers_it_does_not_have():
@@ -187,7 +178,7 @@ def test_stored_values_equal_the_registers(db_url, tmp_path):
         wait_for(lambda: polls(db_url) >= 3, what="three polls")
     finally:
         stop(process)
-    values = latest(db_url)
+    values = newest(db_url, "sun2000")
     expected = {r.metric: decode(r, encode(r, v)) for r in REGISTERS
                 for name, v in model.values(NOON).items() if r.name == name and r.metric}
     expected = {metric: value for metric, value in expected.items() if value is not None}
@@ -216,7 +207,7 @@ def test_an_unknown_number_of_strings_reads_no_string_and_polls_the_rest(db_url,
         wait_for(lambda: polls(db_url) >= 2, what="two polls")
     finally:
         stop(process)
-    assert not any(metric.startswith("pv_") for metric in latest(db_url))  # nor pv_strings
+    assert not any(metric.startswith("pv_") for metric in newest(db_url, "sun2000"))  # nor pv_strings
     log = (tmp_path / "collector.log").read_text()
     assert "the inverter reports None PV strings: not reading string values" in log
     assert log.count("has no meter registers") == 1 and log.count("has no battery registers") == 1
@@ -297,7 +288,5 @@ def test_a_database_outage_loses_no_poll(db_url, tmp_path):
         wait_for(lambda: not spool.exists(), what="spool replayed")
     finally:
         stop(process)
-    with psycopg.connect(db_url) as conn:
-        stored = {ts for (ts,) in conn.execute("SELECT ts FROM energy.readings WHERE source = 'sun2000' "
-                                               "AND metric = 'power_active'")}
+    stored = {ts for ts, _ in values(db_url, "sun2000", "power_active")}
     assert len(spooled) >= 5 and spooled <= stored  # every spooled poll, at its own poll time

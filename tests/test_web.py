@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stack.settings import with_user
+from tests.database import COUNTER_RATES, metric_id, seed_counters, write
 from tests.procs import free_port, start, stop, wait_for
-from tests.readings import metric_id, write
-from tests.test_aggregation import local
+from tests.readings import local
 from web import create_app
 
 
@@ -26,21 +26,6 @@ def app(db_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def seed_counters(db, start: datetime, hours: int, rates: dict[str, float], step_minutes: int = 10) -> dict:
-    """Counters growing at constant rates (units per hour) from start; returns each metric's readings."""
-    series = {}
-    for (source, name), rate in rates.items():
-        readings = [(start + timedelta(minutes=m), 1000.0 + rate * m / 60)
-                    for m in range(0, hours * 60 + 1, step_minutes)]
-        write(db, metric_id(db, source, name), readings)
-        series[name] = readings
-    return series
-
-
-RATES = {("dsmr", "energy_import_t1"): 0.5, ("dsmr", "energy_import_t2"): 0.25, ("dsmr", "energy_export_t1"): 0.75,
-         ("sun2000", "energy_yield_total"): 2.0, ("dsmr", "gas_volume"): 0.125}
 
 
 def test_live_power_flow(client, db):
@@ -55,7 +40,7 @@ def test_live_power_flow(client, db):
 
 
 def test_hours_of_a_day_days_of_a_month_and_months_of_a_year(client, db):
-    seed_counters(db, local(2026, 3, 9, 22), 30, RATES)  # 9 March 22:00 to 11 March 04:00
+    seed_counters(db, local(2026, 3, 9, 22), 30, COUNTER_RATES)  # 9 March 22:00 to 11 March 04:00
     db.execute("CALL energy.run_aggregations(%s)", (local(2026, 3, 11, 5),))
 
     hours = client.get("/api/history?level=hour&date=2026-03-10").get_json()
@@ -80,7 +65,7 @@ def test_today_so_far(client, db):
         "SELECT date_trunc('day', now(), 'Europe/Brussels')").fetchone()[0].isoformat())
     minutes = int((now - midnight).total_seconds() // 600) * 10
     start = now - timedelta(minutes=minutes)
-    for (source, name), rate in RATES.items():
+    for (source, name), rate in COUNTER_RATES.items():
         write(db, metric_id(db, source, name),
               [(start + timedelta(minutes=m), 1000.0 + rate * m / 60) for m in range(0, minutes + 1, 10)])
     db.execute("CALL energy.aggregate_hours(%s)", (now,))

@@ -13,6 +13,7 @@ import pytest
 from ingest.spool import Reading, Spool, SpoolInUse
 from ingest.writer import Writer
 from stack.settings import with_user
+from tests.database import values
 
 START = datetime(2026, 7, 1, tzinfo=UTC)
 NAMES = {"power_import", "power_export", "energy_import_t1"}
@@ -26,17 +27,8 @@ def batch(second: int) -> list[Reading]:
 
 
 def stored_seconds(url: str) -> list[int]:
-    """The seconds (since START) of the stored power_import readings, in order."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT value FROM energy.readings WHERE metric = 'power_import' ORDER BY ts").fetchall()
-    return [int(value) for (value,) in rows]
-
-
-def stored_values(url: str, metric: str) -> list[tuple[datetime, float]]:
-    """(ts, value) of one dsmr metric, in order."""
-    with psycopg.connect(url) as conn:
-        return conn.execute("SELECT ts, value FROM energy.readings WHERE source = 'dsmr' AND metric = %s "
-                            "ORDER BY ts", (metric,)).fetchall()
+    """The seconds (since START) that the stored power_import readings carry as their value, in time order."""
+    return [int(value) for _, value in values(url, "dsmr", "power_import")]
 
 
 class Clock:
@@ -102,8 +94,8 @@ def test_readings_outside_the_catalog_ranges_are_not_stored(db_url, tmp_path):
                              + [Reading(ts, "power_import", v) for ts, v in watts]))
     # 250 rose 150 in an hour; 5 is a drop (stored: the aggregation tells a glitch from a reset) and does not
     # lower the reference, so 181 is 1 kWh above 180 two hours later; 1000000.5 is above the meter's range
-    assert stored_values(db_url, "energy_import_t1") == [kwh[0], kwh[2], kwh[3], kwh[4]]
-    assert stored_values(db_url, "power_import") == [watts[1], watts[2]]
+    assert values(db_url, "dsmr", "energy_import_t1") == [kwh[0], kwh[2], kwh[3], kwh[4]]
+    assert values(db_url, "dsmr", "power_import") == [watts[1], watts[2]]
     assert writer.rejections.total == {"rose faster than the catalog allows": 1, "above the catalog's maximum": 2,
                                        "below the catalog's minimum": 1}
 
@@ -115,8 +107,8 @@ def test_spooled_readings_are_judged_when_replayed(db_url, tmp_path):
     assert spooling.spool.readings == 2
     writer = Writer(with_user(db_url, "energy_ingest"), "dsmr", tmp_path, NAMES)
     assert asyncio.run(writer.replay())
-    assert stored_values(db_url, "power_import") == []
-    assert stored_values(db_url, "power_export") == [(START, 12.0)]
+    assert values(db_url, "dsmr", "power_import") == []
+    assert values(db_url, "dsmr", "power_export") == [(START, 12.0)]
     assert writer.rejections.total == {"below the catalog's minimum": 1}
 
 
