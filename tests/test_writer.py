@@ -147,6 +147,26 @@ def test_a_server_that_never_answers_is_given_up_after_the_timeout(tmp_path, cap
     assert "database unavailable" in caplog.text
 
 
+def test_a_stop_that_arrives_as_a_write_completes_is_not_lost(db_url, tmp_path):
+    writer = Writer(with_user(db_url, "energy_ingest"), "dsmr", tmp_path, NAMES)
+
+    async def scenario():
+        assert await writer.write(batch(1))  # connected
+        collector = asyncio.current_task()
+        execute = writer.conn.execute
+
+        async def execute_then_stopped(*args):
+            result = await execute(*args)
+            collector.cancel()  # Ctrl-C (or a caller's timeout) just as the INSERT returns
+            return result
+        writer.conn.execute = execute_then_stopped
+        with pytest.raises(asyncio.CancelledError):
+            await writer.write(batch(2))
+            await asyncio.sleep(0)  # the stop is delivered here at the latest; a collector that missed it runs on
+    asyncio.run(scenario())
+    assert stored_seconds(db_url) == [1, 2]
+
+
 @pytest.mark.parametrize("make_unusable", [
     pytest.param(lambda path: path.mkdir(), id="a directory in its place"),
     pytest.param(lambda path: path.symlink_to("/dev/full"), id="a full disk"),
