@@ -37,6 +37,11 @@ def answers(url: str) -> bool:
         return False
 
 
+def as_from_a_terminal() -> None:
+    """In the child: SIGHUP as a terminal session has it, even when the tests themselves run under nohup."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.fixture
 def stack(checkout, tmp_path):
     """make run, started from the copy in a session of its own (as from a terminal), with everything up."""
@@ -44,7 +49,7 @@ def stack(checkout, tmp_path):
     env = {**os.environ, "LOCAL_DB_PORT": str(free_port()), "WEB_PORT": str(web_port)}
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "stack.run"], cwd=checkout, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=as_from_a_terminal)
     try:
         wait_for(lambda: all(line in log.read_text() for line in READY) and answers(
             f"http://127.0.0.1:{web_port}/healthz"), timeout=180, every=0.5, what=f"make run to be up ({log})")
