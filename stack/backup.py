@@ -20,7 +20,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from db import migrate
-from stack import health, settings
+from stack import health, services, settings
 from stack.system import PG_MAJOR
 
 NAME = "energy-{:%Y%m%dT%H%M%SZ}.dump"  # UTC, so names sort by time across daylight saving changes
@@ -78,6 +78,7 @@ def dump(url: str, directory: Path, raw: bool = False, now: datetime | None = No
     except BackupError:
         partial.unlink(missing_ok=True)
         raise
+    partial.chmod(0o640)  # the household's history is nobody else's business
     partial.rename(target)
     return target
 
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("nightly", help="dump into BACKUP_DIR and keep the newest BACKUP_KEEP (the timer)")
     args = parser.parse_args(argv)
     try:
-        settings.load_dotenv()
+        services.load_configuration()
         if args.command == "restore":
             for line in restore(database_url(backup=False), args.file):
                 print(line)

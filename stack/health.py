@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 
-from stack import settings, units
+from stack import postgres, settings, units
 
 BACKUP_LATE = 2 * 86400  # a nightly backup older than two days means the timer is not running or failing
 
@@ -23,6 +23,14 @@ def installed_units() -> list[str]:
     """The installation's units in the systemd directory, services and timer first, the target last."""
     found = (p.name for p in units.UNIT_DIR.glob(f"{units.USER}*") if p.suffix in (".service", ".timer", ".target"))
     return sorted(found, key=lambda name: (name.endswith(".target"), name))
+
+
+def watched_units() -> list[str]:
+    """The installation's units, and the dedicated PostgreSQL cluster's when the installation uses it."""
+    installed = installed_units()
+    if installed and postgres.CONF_DIR.exists() and postgres.is_ours(settings.text("DATABASE_URL")):
+        return [*installed, postgres.UNIT]
+    return installed
 
 
 def service_states(names: list[str]) -> dict[str, str] | None:

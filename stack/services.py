@@ -1,4 +1,4 @@
-"""make install, uninstall, upgrade and status: the project as systemd services on a home server.
+"""make install, uninstall and upgrade: the project as systemd services on a home server.
 
 Every change to the system is a shell command: run as root, or printed when the rights are missing, so what is
 printed is exactly what would run. Settings come from /etc/brs5-energy.env, then the checkout's .env, as in the
@@ -26,9 +26,14 @@ class InstallError(Exception):
 
 
 def load_configuration() -> None:
-    """The system's settings first, then the checkout's: the first value loaded wins."""
-    settings.load_dotenv(units.SYSTEM_ENV)
-    settings.load_dotenv(units.ENV_FILE)
+    """The system's settings first, then the checkout's: the first value loaded wins. A file this account may
+    not read is an error, except under systemd, which has passed its settings already (EnvironmentFile=)."""
+    for path in (units.SYSTEM_ENV, units.ENV_FILE):
+        try:
+            settings.load_dotenv(path)
+        except PermissionError:
+            if not os.environ.get("INVOCATION_ID"):
+                raise settings.ConfigError(f"cannot read {path}: run it with sudo") from None
 
 
 def admins() -> list[str]:
@@ -89,7 +94,7 @@ def install_plan() -> list[str]:
     if db.unit:
         steps += postgres.steps(STAGING / "postgresql", user, admins())
     if not settings.text("DATABASE_URL"):
-        steps.append(f"printf '%s\\n' '# make install: the dedicated PostgreSQL cluster {postgres.NAME}' "
+        steps.append(f"printf '%s\\n' '' '# make install: the dedicated PostgreSQL cluster {postgres.NAME}' "
                      f"{shlex.quote('DATABASE_URL=' + owner)} >> {env}")
     steps.append(f"[ ! -e {env} ] || {{ chgrp {user} {env} && chmod g+r,o-rwx {env}; }}")  # it may hold secrets
     steps.append(f"{root}/.venv/bin/python -m db.migrate")
@@ -148,7 +153,7 @@ def uninstall() -> None:
     perform(steps, "uninstall")
     print(f"removed the units; kept the database, {units.STATE_DIR} (spools, backups) and the account "
           f"{units.USER}. To remove them too: pg_dropcluster --stop {system.PG_MAJOR} {postgres.NAME}; "
-          f"rm -r {units.STATE_DIR}; userdel {units.USER}")
+          f"rm -r {postgres.CONF_DIR} {units.STATE_DIR}; userdel {units.USER}")
 
 
 def upgrade(url: str, installed: list[str], run: Callable[[list[str]], None] = run_steps) -> None:
@@ -164,23 +169,24 @@ def upgrade(url: str, installed: list[str], run: Callable[[list[str]], None] = r
     except Exception as error:
         raise InstallError(f"the new code does not load ({type(error).__name__}: {error}): nothing was changed") \
             from error
-    if installed:
-        run(unit_steps(units.generate(database()[1]))[0])  # the new units take effect at the restart below
     try:
         for line in migrate.migrate(url, atomic=True):
             print(line)
     except (migrate.MigrationError, psycopg.Error) as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise InstallError(f"{reason}\nthe migration was rolled back and nothing was restarted: the services keep "
-                           "running the version they started with") from error
+        raise InstallError(f"{reason}\nupgrade stopped before restarting anything: the services keep running the "
+                           "version they started with") from error
+    if not installed:
+        print("no services installed: the database is up to date")
+        return
+    new_units = unit_steps(units.generate(database()[1]))[0]  # they take effect at the restart
     collectors = units.collectors(installed)
     web = [name for name in installed if name == f"{units.USER}-web.service"]
-    if not collectors + web:
-        print("no services installed: the database is up to date")
-    elif not health.systemd_running():
-        print(f"systemd is not running here: restart {', '.join(collectors + web)} yourself")
+    if health.systemd_running():
+        run(new_units + [shlex.join(["systemctl", "restart", *names]) for names in (collectors, web) if names])
     else:
-        run([shlex.join(["systemctl", "restart", *names]) for names in (collectors, web) if names])
+        run(new_units)
+        print(f"systemd is not running here: restart {', '.join(collectors + web)} yourself")
 
 
 def upgrade_command() -> None:
@@ -205,6 +211,9 @@ def main(argv: list[str]) -> int:
         commands[argv[0]]()
     except (InstallError, units.UnitError, migrate.MigrationError, settings.ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except psycopg.Error as error:  # a DATABASE_URL that cannot be parsed or reached
+        print(f"error: {(str(error).strip().splitlines() or [type(error).__name__])[0]}", file=sys.stderr)
         return 1
     return 0
 

@@ -28,6 +28,7 @@ def ago(seconds: float | None) -> str:
     """An age in the largest unit that fits."""
     if seconds is None:
         return "never"
+    seconds = max(seconds, 0)  # a meter's clock a little ahead of ours
     for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
         if seconds >= size:
             return f"{seconds / size:.0f} {unit} ago"
@@ -55,7 +56,7 @@ def lines(report: dict, spools: Path) -> list[str]:
     return [
         f"services:    {service_line}",
         f"sources:     {', '.join(sources) or 'no reading yet'}",
-        f"jobs:        {', '.join(jobs) or 'no run recorded in this database (pg_cron may live in another one)'}",
+        f"jobs:        {', '.join(jobs) or 'no run yet, or pg_cron lives in another database'}",
         f"aggregation: {', '.join(levels)}",
         f"spools:      {spools}: {', '.join(waiting) or 'empty'}",
         "database:    " + (health.human(report["database_bytes"]) if report["database"] == "ok"
@@ -77,7 +78,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     spools = health.spool_dir()
-    report = health.report(fetcher(url), spools, health.backup_dir(), health.installed_units(), explain=True)
+    report = health.report(fetcher(url), spools, health.backup_dir(), health.watched_units(), explain=True)
     print("\n".join(lines(report, spools)))
     return 0 if report["status"] == "ok" else 1
 

@@ -42,18 +42,12 @@ class Database:
 
 @dataclass(frozen=True)
 class Site:
-    """Where the installation lives: the checkout, the interpreter of its virtual environment, the account the
+    """Where the installation lives: the checkout (whose virtual environment runs the programs), the account the
     services run as, and the settings files (a later one wins)."""
 
     root: Path = settings.ROOT
     user: str = USER
-    python: Path | None = None
     env_files: tuple[Path, ...] = (ENV_FILE, SYSTEM_ENV)
-
-    @property
-    def interpreter(self) -> Path:
-        """The Python that runs the programs."""
-        return self.python or self.root / ".venv" / "bin" / "python"
 
 
 def systemd_version() -> int:
@@ -103,15 +97,15 @@ def protect_home(root: Path) -> str:
 def generate(database: Database, site: Site = Site(), version: int | None = None) -> dict[str, str]:
     """Unit file name -> contents, for the configuration in the environment."""
     root = site.root
-    for path in (root, site.interpreter, *site.env_files):
+    for path in (root, *site.env_files):
         if UNSAFE_PATH.search(str(path)):
             raise UnitError(f"the path {path} has a space or one of % $ \\ \" ': move the checkout, e.g. to /opt")
     spool, backups = configured_dir("SPOOL_DIR", SPOOL_DIR, root), configured_dir("BACKUP_DIR", BACKUP_DIR, root)
     common = render("common.conf", user=site.user, root=str(root), protect_home=protect_home(root),
                     spool_dir=str(SPOOL_DIR), backup_dir=str(BACKUP_DIR),
                     env_files="\n".join(f"EnvironmentFile=-{path}" for path in site.env_files))
-    shared = dict(root=str(root), python=str(site.interpreter), database_unit=database.unit, common=common,
-                  restart=restart_policy(systemd_version() if version is None else version))
+    shared = dict(root=str(root), python=str(root / ".venv" / "bin" / "python"), database_unit=database.unit,
+                  common=common, restart=restart_policy(systemd_version() if version is None else version))
     units = {}
     for suffix, module, description, setting in COLLECTORS:
         if settings.text(setting):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import services, units
+from stack import postgres, services, units
 from stack.settings import ROOT
 from tests.procs import free_port, start, stop, wait_for
 
@@ -110,6 +110,7 @@ def test_install_without_root_prints_the_commands_and_changes_nothing(configure,
     monkeypatch.setattr(units, "UNIT_DIR", tmp_path / "system")
     monkeypatch.setattr(services, "STAGING", tmp_path / "staging")
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(postgres, "CONF_DIR", tmp_path / "etc-postgresql" / "15" / "brs5-energy")  # a fresh machine
 
     assert services.main(["install"]) == 1
 

@@ -93,5 +93,5 @@ def status():
 @bp.get("/healthz")
 def healthz():
     """The installation's health for monitoring (stack/health.py); 503 while the database is unreachable."""
-    body = health.report(fetch, health.spool_dir(), health.backup_dir(), health.installed_units())
+    body = health.report(fetch, health.spool_dir(), health.backup_dir(), health.watched_units())
     return jsonify(body), 200 if body["database"] == "ok" else 503

@@ -4,4 +4,5 @@ SELECT format('CREATE DATABASE %I', :'database')
 WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database') \gexec
 SELECT 'CREATE ROLE energy_backup LOGIN'
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'energy_backup') \gexec
-GRANT pg_read_all_data TO energy_backup;
+SELECT 'GRANT pg_read_all_data TO energy_backup'
+WHERE NOT pg_has_role('energy_backup', 'pg_read_all_data', 'MEMBER') \gexec
