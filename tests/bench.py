@@ -1,13 +1,17 @@
 """make bench: figures for speed and size, printed (goals in brackets), never asserted.
 
 Aggregation and dashboard latency run on 2 days of raw readings at 1 Hz for 30 metrics and 10 years of
-aggregated history; the collectors run as real processes against their simulators.
+aggregated history; the collectors run as real processes against their simulators; the steady state of the
+whole installation is measured on a server with durable commits (tests/bench_stack.py).
+BENCH_STACK_SECONDS sets the length of each steady-state window (default 120); `python -m tests.bench stack`
+runs that section alone.
 """
 
 import asyncio
 import os
 import random
 import statistics
+import sys
 import threading
 import time
 import urllib.request
@@ -25,6 +29,7 @@ from ingest.simulators.p1 import telegram
 from ingest.spool import Reading, Spool
 from ingest.writer import Writer
 from stack.settings import with_user
+from tests.bench_stack import bench_stack, installed_settings
 from tests.pg import start_server, stop_server
 from tests.procs import free_port, start, stop, wait_for
 
@@ -294,10 +299,24 @@ def bench_fluvius(server, workdir: Path) -> None:
            "rows/s", "")
 
 
-def main() -> None:
-    """Run every benchmark on a throwaway server."""
+def main(sections: list[str]) -> None:
+    """Run every benchmark on throwaway servers (python -m tests.bench stack: only the steady state)."""
     os.environ["ENV_FILE"] = os.devnull  # the developer's .env (a dashboard password) must not change the figures
-    bench_framer()
+    if sections != ["stack"]:
+        bench_framer()
+        bench_engine()
+    server, base = start_server(durable=True, options=installed_settings())
+    try:
+        migrate.migrate(server.url())  # with its pg_cron jobs, which run when their minute comes
+        with TemporaryDirectory() as tmp:
+            bench_stack(server.url(), server.server_pid, Path(tmp), report,
+                        seconds=float(os.environ.get("BENCH_STACK_SECONDS", "120")))
+    finally:
+        stop_server(server, base)
+
+
+def bench_engine() -> None:
+    """Aggregation, dashboard latency and the collectors on a server loaded with history."""
     server, base = start_server()
     try:
         url = server.url()
@@ -316,4 +335,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -33,8 +33,8 @@ FROM energy.aggregation_status ORDER BY done_until NULLS FIRST;
 -- name: job_runs
 SELECT job, status, start_time, end_time, message FROM energy.job_runs ORDER BY start_time DESC;
 
--- name: health
-SELECT 1 AS ok;
+-- name: database_size
+SELECT pg_database_size(current_database()) AS bytes;
 
 -- name: calendar
 SELECT time_zone, today FROM energy.calendar;
