@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"restored {args.file}")
             return 0
         directory = (args.command == "dump" and args.dir) or health.backup_dir()
-        keep = settings.integer("BACKUP_KEEP", 14, minimum=1)
+        keep = settings.setting("BACKUP_KEEP", settings.integer(1), 14)
         path = dump(database_url(backup=True), directory, raw=args.command == "dump" and args.raw)
         removed = prune(directory, keep) if args.command == "nightly" else []
         print(f"backup: {path} ({health.human(path.stat().st_size)})"

@@ -4,12 +4,12 @@ postgresql.service. Used when DATABASE_URL names no server of the user's own."""
 
 import re
 import shlex
+import socket
 from pathlib import Path
 from string import Template
 
 from psycopg.conninfo import conninfo_to_dict
 
-from db.cluster import port_is_free
 from stack.system import PG_MAJOR
 
 NAME = "brs5-energy"
@@ -23,6 +23,16 @@ TEMPLATES = Path(__file__).with_name("templates")
 ADMIN_ROLES = ("postgres", "energy_web")
 SERVICE_ROLES = ("energy_ingest", "energy_web", "energy_backup")
 
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on the loopback port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 def port_of(conf: Path) -> int | None:
     """The port a cluster's postgresql.conf sets."""

@@ -71,9 +71,7 @@ def main() -> int:
     """Print the status."""
     try:
         services.load_configuration()
-        from web import web_database_url
-
-        url = web_database_url()
+        url = settings.database_url("energy_web")
     except settings.ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
