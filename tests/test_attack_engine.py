@@ -1,0 +1,276 @@
+"""A hostile review of the aggregation engine: what real meters, replays, flaky networks, careless users and clocks
+do to it. Every figure the tests want is worked out here by hand or by Python with zoneinfo, never by the engine's
+own rules; each test states the situation it reproduces."""
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from db import migrate
+from stack.settings import with_user
+from tests.readings import BRUSSELS, local_period, metric_id, stored, write
+
+
+def local(*args) -> datetime:
+    """A Brussels wall-clock time, in UTC."""
+    return datetime(*args, tzinfo=BRUSSELS).astimezone(UTC)
+
+
+def run(conn, now: datetime, procedure: str = "run_aggregations") -> None:
+    """One job (by default the whole chain) as if the clock said now."""
+    conn.execute(sql.SQL("CALL {}(%s)").format(sql.Identifier("energy", procedure)), (now,))
+
+
+def quarter_hours(first: datetime, days: int) -> list[datetime]:
+    """Every quarter hour of a number of days from first."""
+    return [first + timedelta(minutes=15 * i) for i in range(days * 96)]
+
+
+def wait_until_blocked(url: str, timeout: float = 20.0) -> None:
+    """Wait until some session of the database waits for a lock."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                   "AND datname = current_database()").fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("no session ever waited for a lock")
+
+
+def in_background(url: str, now: datetime, procedure: str) -> tuple[threading.Thread, list]:
+    """Start a job in a thread of its own; the list collects its error, if any."""
+    errors: list = []
+
+    def job():
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                run(conn, now, procedure)
+        except psycopg.Error as error:  # pragma: no cover - shown by the assertion
+            errors.append(error)
+    thread = threading.Thread(target=job)
+    thread.start()
+    return thread, errors
+
+
+# --- the raw cleanup -------------------------------------------------------------------------------------------
+
+
+def test_the_cleanup_before_the_first_aggregation_keeps_the_imported_history(db):
+    # A fresh install: `make migrate`, then a year of portal history (here five days) is imported at 00:10; pg_cron's
+    # energy-cleanup fires at 00:22, before energy-hourly has ever run (it fires at :02).
+    fluvius = metric_id(db, "fluvius", "energy_import_t1")
+    write(db, fluvius, [(ts, 0.25) for ts in quarter_hours(local(2026, 5, 1), 5)])  # 24 kWh a day
+    run(db, local(2026, 5, 6, 0, 22), "cleanup_raw")
+    run(db, local(2026, 5, 6, 1, 2))
+    days = {start.astimezone(BRUSSELS).date(): row["delta"] for start, row in stored(db, "day", fluvius).items()}
+    assert days == {date(2026, 5, d): pytest.approx(24.0) for d in range(1, 6)}
+
+
+def test_a_partition_made_while_the_clock_was_behind_keeps_its_late_readings(db):
+    # A Raspberry Pi has no real-time clock: after a reboot it runs for a while on the time it saved at shutdown,
+    # four days back, and pg_cron's jobs run with it. A late reading then arrives for May 7 (a spool replay) and
+    # the next cleanup comes before the next hourly run (energy-cleanup at :22, energy-hourly at :02).
+    power = metric_id(db, "dsmr", "power_import")
+    write(db, power, [(ts, 1000.0) for ts in quarter_hours(local(2026, 5, 1), 9)])  # to May 9 23:45
+    run(db, local(2026, 5, 10, 1, 2))  # raw kept from May 9
+    run(db, local(2026, 5, 6, 1, 2))  # the clock four days behind
+    write(db, power, [(local(2026, 5, 7, 12, 50), 5000.0)])  # after the hour's readings: it extends the hour
+    run(db, local(2026, 5, 11, 0, 22), "cleanup_raw")
+    run(db, local(2026, 5, 11, 1, 2))
+    hour = stored(db, "hour", power)[local(2026, 5, 7, 12)]
+    assert (hour["n"], hour["sum"], hour["max"]) == (5, 4 * 1000.0 + 5000.0, 5000.0)
+
+
+def test_a_late_reading_committed_while_the_cleanup_waits_for_it_is_aggregated(db_url, db):
+    # A collector replays its spool: a batch with a reading of the day before yesterday is being written when the
+    # cleanup starts. The cleanup decides what to drop, waits for the batch, then drops the partition it went to.
+    power = metric_id(db, "dsmr", "power_import")
+    write(db, power, [(ts, 1000.0) for ts in quarter_hours(local(2026, 5, 1), 8)])
+    run(db, local(2026, 5, 9, 1, 2))  # raw kept from May 8
+    with psycopg.connect(with_user(db_url, "energy_ingest")) as writer:
+        writer.execute("INSERT INTO energy.raw_reading VALUES (%s, %s, 5000.0)", (local(2026, 5, 8, 12, 50), power))
+        cleanup, errors = in_background(db_url, local(2026, 5, 10, 0, 22), "cleanup_raw")
+        wait_until_blocked(db_url)
+        writer.commit()
+    cleanup.join()
+    run(db, local(2026, 5, 10, 1, 2))
+    run(db, local(2026, 5, 10, 2, 2))
+    hour = stored(db, "hour", power)[local(2026, 5, 8, 12)]
+    assert errors == []
+    assert (hour["n"], hour["max"]) == (5, 5000.0)
+
+
+def test_a_late_reading_committed_while_a_merge_runs_is_aggregated(db_url, db):
+    # Two late readings of one cleaned hour from two writers (the DSMR collector replaying its spool); the second
+    # commits while energy.aggregate_hours merges the first. The lock taken here on counter_hour only holds the
+    # merge at one point, to make the moment certain; in real life it is a matter of timing.
+    power = metric_id(db, "dsmr", "power_import")
+    voltage = metric_id(db, "dsmr", "voltage_l1")
+    times = quarter_hours(local(2026, 5, 1), 8)
+    write(db, power, [(ts, 1000.0) for ts in times])
+    write(db, voltage, [(ts, 230.0) for ts in times])
+    run(db, local(2026, 5, 8, 1, 2))  # raw kept from May 7
+    hour = local(2026, 5, 3, 12)
+    write(db, power, [(hour + timedelta(minutes=50), 5000.0)])
+    with psycopg.connect(db_url) as holder:
+        holder.execute("LOCK TABLE energy.counter_hour IN SHARE MODE")
+        merge, errors = in_background(db_url, local(2026, 5, 8, 2, 2), "aggregate_hours")
+        wait_until_blocked(db_url)
+        with psycopg.connect(with_user(db_url, "energy_ingest"), autocommit=True) as writer:
+            writer.execute("INSERT INTO energy.raw_reading VALUES (%s, %s, 250.0)", (hour + timedelta(minutes=52),
+                                                                                      voltage))
+        holder.commit()
+    merge.join()
+    run(db, local(2026, 5, 8, 3, 2))
+    assert errors == []
+    assert stored(db, "hour", power)[hour]["max"] == 5000.0
+    volts = stored(db, "hour", voltage)[hour]
+    assert (volts["n"], volts["sum"], volts["max"]) == (5, 4 * 230.0 + 250.0, 250.0)
+
+
+# --- counters --------------------------------------------------------------------------------------------------
+
+
+def test_a_meter_swapped_before_midnight_counts_the_new_meter_in_its_own_day(db):
+    # The old meter is read until 23:20 (12345.8 kWh); the technician fits a new one that reads 0.0 at 23:30 and
+    # counts 0.1 kWh every 10 minutes. By hand: 23:00-24:00 holds the old meter's 0.2 and the new one's 0.3 (0.0 at
+    # 23:30 to 0.3 at 00:00); February 3 holds 0.8 + 0.3; February 4 the new meter from 0.3 to 2.3 at 03:20.
+    meter = metric_id(db, "dsmr", "energy_import_t1")
+    old = [(local(2026, 2, 3, 22) + timedelta(minutes=10 * i), round(12345.0 + 0.1 * i, 3)) for i in range(9)]
+    new = [(local(2026, 2, 3, 23, 30) + timedelta(minutes=10 * i), round(0.1 * i, 3)) for i in range(24)]
+    write(db, meter, old + new)
+    run(db, local(2026, 2, 5, 3))
+    hours = stored(db, "hour", meter)
+    assert hours[local(2026, 2, 3, 23)]["delta"] == pytest.approx(0.2 + 0.3)
+    assert hours[local(2026, 2, 4, 0)]["delta"] == pytest.approx(0.6)
+    days = stored(db, "day", meter)
+    assert days[local(2026, 2, 3)]["delta"] == pytest.approx(1.1)
+    assert days[local(2026, 2, 4)]["delta"] == pytest.approx(2.0)
+
+
+# --- one figure per flow ----------------------------------------------------------------------------------------
+
+
+def solar_day(day: int, first: float) -> list[tuple[datetime, float]]:
+    """A July day of an inverter read every 5 minutes from 06:00 to 18:00, making 3 kWh an hour (36 kWh)."""
+    return [(local(2026, 7, day, 6) + timedelta(minutes=5 * i), round(first + 0.25 * i, 3)) for i in range(145)]
+
+
+def test_a_day_the_inverter_missed_comes_from_the_cloud_when_the_inverter_returns(db):
+    # The inverter is off the network all of July 2 and back on July 3; FusionSolar saw every day. The panels made
+    # 36 kWh each day between 06:00 and 18:00, and nothing at night.
+    inverter = metric_id(db, "sun2000", "energy_yield_total")
+    cloud = metric_id(db, "fusionsolar", "energy_yield_total")
+    days = [solar_day(1, 1000.0), solar_day(2, 1036.0), solar_day(3, 1072.0)]
+    write(db, inverter, days[0] + days[2])
+    write(db, cloud, days[0] + days[1] + days[2])
+    run(db, local(2026, 7, 5, 3))
+    produced = dict(db.execute("SELECT local_start::date, produced_kwh FROM energy.flows WHERE level = 'day'"))
+    assert {d: float(v) for d, v in produced.items()} == {date(2026, 7, d): pytest.approx(36.0) for d in (1, 2, 3)}
+    night = db.execute("SELECT max(produced_kwh) FROM energy.flows WHERE level = 'hour' AND local_start >= "
+                       "'2026-07-01 19:00' AND local_start < '2026-07-02 05:00'").fetchone()[0]
+    assert float(night) == pytest.approx(0.0)
+
+
+def test_hours_the_live_meter_missed_come_from_the_portal_not_from_a_spread(db):
+    # The P1 collector is down from July 1 18:00 to July 2 12:00; the Mijn Fluvius export has every quarter hour of
+    # that time: 0.5 kWh a quarter in the evening, 0.05 at night (00:00-07:00), 0.3 in the morning. The meter's
+    # register rose by exactly that much over the outage.
+    meter = metric_id(db, "dsmr", "energy_import_t1")
+    portal = metric_id(db, "fluvius", "energy_import_t1")
+    outage = quarter_hours(local(2026, 7, 1, 18), 1)[:72]  # 18 hours of quarters
+    amounts = [(ts, 0.5 if ts < local(2026, 7, 2) else 0.05 if ts < local(2026, 7, 2, 7) else 0.3) for ts in outage]
+    before = [(local(2026, 7, 1, 12) + timedelta(minutes=10 * i), round(5000.0 + 0.1 * i, 3)) for i in range(37)]
+    resumed = round(before[-1][1] + sum(a for _, a in amounts), 3)  # 5003.6 + 19.4
+    after = [(local(2026, 7, 2, 12) + timedelta(minutes=10 * i), round(resumed + 0.1 * i, 3)) for i in range(37)]
+    write(db, meter, before + after)
+    write(db, portal, amounts)
+    run(db, local(2026, 7, 4, 3))
+    imported = {d: float(v) for d, v in db.execute(
+        "SELECT local_start::date, imported_kwh FROM energy.flows WHERE level = 'day'")}
+    # July 1: the live meter's 3.6 kWh from 12:00 to 18:00, then the portal's 24 quarters of 0.5 kWh
+    # July 2: the portal's 28 quarters of 0.05 and 20 of 0.3, then the live meter's 3.6 kWh from 12:00 to 18:00
+    assert imported == {date(2026, 7, 1): pytest.approx(3.6 + 12.0), date(2026, 7, 2): pytest.approx(1.4 + 6.0 + 3.6)}
+    evening = db.execute("SELECT imported_kwh FROM energy.flows WHERE level = 'hour' "
+                         "AND local_start = '2026-07-01 20:00'").fetchone()[0]
+    assert float(evening) == pytest.approx(2.0)
+
+
+# --- "so far" figures ------------------------------------------------------------------------------------------
+
+
+def test_today_so_far_counts_the_hours_of_a_collector_outage(db):
+    # The P1 collector was away for almost five hours today; the hourly job kept running on time, then the
+    # collector came back. "Today so far" must count what the meter rose over the outage at once, as the stored
+    # day will the next morning, not only the running hour's part of it. (The view reads the real clock.)
+    meter = metric_id(db, "dsmr", "energy_import_t1")
+    now = datetime.now(UTC).replace(microsecond=0)
+    readings = [(now - timedelta(hours=5), 100.0), (now - timedelta(hours=4, minutes=50), 100.1)]
+    write(db, meter, readings)
+    run(db, now - timedelta(minutes=2), "aggregate_hours")
+    readings.append((now - timedelta(minutes=1), 104.1))
+    write(db, meter, readings[2:])
+    midnight = local_period(now, "day")
+    so_far = 0.0  # every step between readings, the part of it after local midnight
+    for (t0, v0), (t1, v1) in pairwise(readings):
+        if t1 > midnight:
+            so_far += (v1 - v0) * (t1 - max(t0, midnight)).total_seconds() / (t1 - t0).total_seconds()
+    today = db.execute("SELECT delta FROM energy.today WHERE source = 'dsmr' AND metric = 'energy_import_t1'")
+    assert today.fetchone()[0] == pytest.approx(so_far, abs=0.01)
+    flows = db.execute("SELECT imported_kwh FROM energy.flows WHERE level = 'today'").fetchone()[0]
+    assert float(flows) == pytest.approx(so_far, abs=0.01)
+
+
+# --- deploying -------------------------------------------------------------------------------------------------
+
+
+def test_a_deploy_that_changes_the_objects_of_db_succeeds(db_url, db):
+    # Any new version changes some file of db/: `make migrate` then drops and rebuilds every view and function.
+    db.execute("UPDATE deploy.repeatable SET checksum = 'the previous version'")
+    report = migrate.migrate(db_url, schedule=False)
+    assert any("objects in db/: applied" in line for line in report)
+    assert db.execute("SELECT count(*) FROM energy.flows").fetchone() == (0,)
+
+
+# The migrations of the release before the engine's rewrite (0006 came with it).
+PREVIOUS_RELEASE = ("0001", "0002", "0003", "0004", "0005", "0007", "0008")
+
+
+def test_history_aggregated_before_the_upgrade_keeps_its_flows(empty_db_url):
+    # A database deployed by the previous release holds three aggregated days (May 1-3) whose raw data is gone;
+    # the user upgrades and expects the dashboard's history (energy.flows) to still show those days.
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        conn.execute(migrate.BOOKKEEPING)
+        for old in (m for m in migrate.migrations() if m.version in PREVIOUS_RELEASE):
+            conn.execute("INSERT INTO deploy.migration (version, name, checksum) VALUES (%s, %s, %s)",
+                         (old.version, old.path.name, old.checksum))
+            conn.execute(old.sql)
+        meter = metric_id(conn, "dsmr", "energy_import_t1")
+        solar = metric_id(conn, "sun2000", "energy_yield_total")
+        for metric, per_hour in ((meter, 1.2), (solar, 0.6)):
+            for hour in range(72):  # what the previous engine stored: every column, delta per hour
+                start = local(2026, 5, 1) + timedelta(hours=hour)
+                value = 5000.0 + per_hour * hour
+                conn.execute("INSERT INTO energy.agg_hour VALUES (%s, %s, %s, 6, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                             (metric, start, start + timedelta(hours=1), 6 * value, value, value, value, value, value,
+                              start, start + timedelta(minutes=50), per_hour))
+            for day in (1, 2, 3):
+                start = local(2026, 5, day)
+                conn.execute("INSERT INTO energy.agg_day VALUES (%s, %s, %s, 144, 0, 0, 0, 0, 0, 0, %s, %s, %s)",
+                             (metric, start, start + timedelta(days=1), start, start, 24 * per_hour))
+        conn.execute("UPDATE energy.agg_progress SET done_until = %s WHERE level IN ('hour', 'day')",
+                     (local(2026, 5, 4),))
+        conn.execute("UPDATE energy.agg_progress SET done_until = %s WHERE level = 'raw'", (local(2026, 5, 3),))
+    migrate.migrate(empty_db_url, schedule=False)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        run(conn, local(2026, 5, 4, 1, 2))
+        days = {d: (float(i), float(p)) for d, i, p in conn.execute(
+            "SELECT local_start::date, imported_kwh, produced_kwh FROM energy.flows WHERE level = 'day'")}
+    assert days == {date(2026, 5, d): (pytest.approx(28.8), pytest.approx(14.4)) for d in (1, 2, 3)}
