@@ -74,17 +74,17 @@ def test_the_cleanup_before_the_first_aggregation_keeps_the_imported_history(db)
 
 
 def test_a_partition_made_while_the_clock_was_behind_keeps_its_late_readings(db):
-    # A Raspberry Pi has no real-time clock: after a reboot it runs for a while on the time it saved at shutdown,
-    # four days back, and pg_cron's jobs run with it. A late reading then arrives for May 7 (a spool replay) and
-    # the next cleanup comes before the next hourly run (energy-cleanup at :22, energy-hourly at :02).
+    # The clock steps back 40 minutes across midnight (a Raspberry Pi without a real-time clock, corrected by NTP
+    # after a reboot), and pg_cron's jobs run with it. A late reading then arrives for May 8 (a spool replay), and the
+    # next cleanup comes before the next hourly run (energy-cleanup at :22, energy-hourly at :02).
     power = metric_id(db, "dsmr", "power_import")
     write(db, power, [(ts, 1000.0) for ts in quarter_hours(local(2026, 5, 1), 9)])  # to May 9 23:45
-    run(db, local(2026, 5, 10, 1, 2))  # raw kept from May 9
-    run(db, local(2026, 5, 6, 1, 2))  # the clock four days behind
-    write(db, power, [(local(2026, 5, 7, 12, 50), 5000.0)])  # after the hour's readings: it extends the hour
+    run(db, local(2026, 5, 10, 0, 30))  # raw kept from May 9
+    run(db, local(2026, 5, 9, 23, 50))  # the clock 40 minutes behind
+    write(db, power, [(local(2026, 5, 8, 12, 50), 5000.0)])  # after the hour's readings: it extends the hour
     run(db, local(2026, 5, 11, 0, 22), "cleanup_raw")
     run(db, local(2026, 5, 11, 1, 2))
-    hour = stored(db, "hour", power)[local(2026, 5, 7, 12)]
+    hour = stored(db, "hour", power)[local(2026, 5, 8, 12)]
     assert (hour["n"], hour["sum"], hour["max"]) == (5, 4 * 1000.0 + 5000.0, 5000.0)
 
 
