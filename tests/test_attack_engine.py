@@ -155,6 +155,24 @@ def test_a_meter_swapped_before_midnight_counts_the_new_meter_in_its_own_day(db)
     assert days[local(2026, 2, 4)]["delta"] == pytest.approx(2.0)
 
 
+def test_ninety_minutes_of_zeros_from_the_inverter_then_its_old_count_is_no_lost_energy(db):
+    # The SDongle loses its link to the inverter and answers 0 for energy_yield_total from 06:30 to 07:55, then
+    # the register reads on where it would have been: the counter dropped and came back to its previous level.
+    # The panels made 0.1 kWh every 5 minutes from 06:00 to 18:00: 14.4 kWh that day, 1.2 kWh each hour.
+    yield_total = metric_id(db, "sun2000", "energy_yield_total")
+    readings = []
+    for i in range(145):
+        ts = local(2026, 6, 10, 6) + timedelta(minutes=5 * i)
+        glitch = local(2026, 6, 10, 6, 30) <= ts < local(2026, 6, 10, 8)
+        readings.append((ts, 0.0 if glitch else round(12388.0 + 0.1 * i, 3)))
+    write(db, yield_total, readings)
+    run(db, local(2026, 6, 11, 3))
+    assert stored(db, "day", yield_total)[local(2026, 6, 10)]["delta"] == pytest.approx(14.4)
+    hours = stored(db, "hour", yield_total)
+    # 06:00-08:00 made 2.4 kWh between them, however the engine shares it between the two hours
+    assert hours[local(2026, 6, 10, 6)]["delta"] + hours[local(2026, 6, 10, 7)]["delta"] == pytest.approx(2.4)
+
+
 # --- one figure per flow ----------------------------------------------------------------------------------------
 
 
