@@ -13,7 +13,7 @@ from psycopg import sql
 
 from db import migrate
 from stack.settings import with_user
-from tests.readings import BRUSSELS, local_period, metric_id, stored, write
+from tests.readings import BRUSSELS, expected, local_period, metric_id, stored, write
 
 
 def local(*args) -> datetime:
@@ -133,6 +133,45 @@ def test_a_late_reading_committed_while_a_merge_runs_is_aggregated(db_url, db):
     assert stored(db, "hour", power)[hour]["max"] == 5000.0
     volts = stored(db, "hour", voltage)[hour]
     assert (volts["n"], volts["sum"], volts["max"]) == (5, 4 * 230.0 + 250.0, 250.0)
+
+
+def test_a_four_day_spool_replayed_after_the_cleanup_is_stored_while_the_inverter_kept_writing(db):
+    # The outage, in a real installation: the P1 collector cannot reach the database from March 3 10:05 to
+    # March 7 22:00 and spools; the inverter's collector, a process of its own, keeps writing all along, and pg_cron
+    # keeps running. Then the spool is replayed, after the cleanup passed those days. The house takes 1.8 kWh an
+    # hour from 07:00 to 22:00 and 0.3 kWh an hour at night; the power is read with every telegram.
+    meter = metric_id(db, "dsmr", "energy_import_t1")
+    power = metric_id(db, "dsmr", "power_import")
+    inverter = metric_id(db, "sun2000", "power_active")
+    times = [local(2026, 3, 1) + timedelta(minutes=10 * i) for i in range(10 * 144)]
+    counter, value = [], 5000.0
+    for ts in times:
+        counter.append((ts, round(value, 3)))
+        value += 0.3 if 7 <= ts.astimezone(BRUSSELS).hour < 22 else 0.05
+    gauge = [(ts, 1800.0 if 7 <= ts.astimezone(BRUSSELS).hour < 22 else 300.0) for ts in times]
+    away = local(2026, 3, 3, 10, 5), local(2026, 3, 7, 22)
+
+    def part(readings, spooled):
+        return [(ts, v) for ts, v in readings if (away[0] <= ts < away[1]) == spooled]
+    write(db, inverter, [(ts, 100.0) for ts in times])
+    write(db, meter, [r for r in part(counter, False) if r[0] < away[0]])
+    write(db, power, [r for r in part(gauge, False) if r[0] < away[0]])
+    clock = local(2026, 3, 1, 12)
+    while clock < local(2026, 3, 8, 1):
+        run(db, clock)
+        clock += timedelta(hours=6)
+    write(db, meter, part(counter, True))  # the spool, in order, then live data again
+    write(db, power, part(gauge, True))
+    write(db, meter, [r for r in part(counter, False) if r[0] >= away[1]])
+    write(db, power, [r for r in part(gauge, False) if r[0] >= away[1]])
+    run(db, local(2026, 3, 11, 0, 30))
+    powers = stored(db, "day", power)
+    assert {start.astimezone(BRUSSELS).day: row["n"] for start, row in powers.items()} == {d: 144 for d in range(1, 11)}
+    for level in ("hour", "day"):
+        wanted = expected(counter, level, counter=True)
+        for start, row in stored(db, level, meter).items():
+            assert row["delta"] == pytest.approx(wanted[start]["delta"], abs=1e-6), (level, start)
+    assert stored(db, "hour", meter)[local(2026, 3, 5, 3)]["n"] == 6  # its own readings, not only a spread share
 
 
 # --- counters --------------------------------------------------------------------------------------------------
