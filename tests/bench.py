@@ -56,9 +56,8 @@ def load(conn) -> list[int]:
                CASE WHEN m.kind = 'counter' THEN 0.5 END
         FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
         CROSS JOIN energy.metric m WHERE m.id = ANY(%s)""", (history, start, ids))
-    for level, source in (("day", "hour"), ("week", "day"), ("month", "day")):
-        conn.execute("CALL energy.recompute_level(%s, %s, %s, %s, %s, 'Europe/Brussels')",
-                     (level, f"energy.agg_{level}", f"energy.agg_{source}", history, start))
+    for level in ("day", "week", "month"):
+        conn.execute("CALL energy.recompute_level(%s, %s, %s, 'Europe/Brussels')", (level, history, start))
     conn.execute("UPDATE energy.agg_progress SET done_until = %s WHERE level IN ('hour', 'day')", (start,))
     conn.execute("UPDATE energy.agg_progress SET done_until = date_trunc(level, %s::timestamptz, 'Europe/Brussels') "
                  "WHERE level IN ('week', 'month')", (start,))
