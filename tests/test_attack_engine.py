@@ -194,6 +194,33 @@ def test_a_meter_swapped_before_midnight_counts_the_new_meter_in_its_own_day(db)
     assert days[local(2026, 2, 4)]["delta"] == pytest.approx(2.0)
 
 
+def test_a_meter_swap_during_an_outage_is_counted_once_whatever_arrives_first(db):
+    # The P1 collector is away from May 3 10:00 to May 7 00:00, and Fluvius swaps the meter on May 4 at 12:00
+    # (the old one read 12013.6 at 11:50, the new one 0.0 at 12:00). The collector comes back with a fresh spool
+    # and writes the new meter's live readings; the old spool file (both meters) is replayed afterwards, when the
+    # cleanup has passed those days. Both meters count 0.2 kWh every 10 minutes: 28.8 kWh a day, except 28.6 on
+    # May 4 (the 10 minutes of the swap are nobody's) and on May 10 (read until 23:50).
+    meter = metric_id(db, "dsmr", "energy_import_t1")
+    start, swap = local(2026, 5, 1), local(2026, 5, 4, 12)
+    readings = []
+    for i in range(10 * 144):
+        ts = start + timedelta(minutes=10 * i)
+        since = swap if ts >= swap else start
+        readings.append((ts, round((0.0 if ts >= swap else 12000.0) + 0.2 * (ts - since) / timedelta(minutes=10), 3)))
+    away = local(2026, 5, 3, 10), local(2026, 5, 7)
+    write(db, meter, [r for r in readings if r[0] < away[0]])
+    clock = local(2026, 5, 1, 12)
+    while clock < local(2026, 5, 7, 1):
+        run(db, clock)
+        clock += timedelta(hours=6)
+    write(db, meter, [r for r in readings if r[0] >= away[1]])
+    run(db, local(2026, 5, 7, 3))
+    write(db, meter, [r for r in readings if away[0] <= r[0] < away[1]])
+    run(db, local(2026, 5, 11, 1))
+    days = {start.astimezone(BRUSSELS).day: row["delta"] for start, row in stored(db, "day", meter).items()}
+    assert days == {d: pytest.approx(28.6 if d in (4, 10) else 28.8) for d in range(1, 11)}
+
+
 def test_ninety_minutes_of_zeros_from_the_inverter_then_its_old_count_is_no_lost_energy(db):
     # The SDongle loses its link to the inverter and answers 0 for energy_yield_total from 06:30 to 07:55, then
     # the register reads on where it would have been: the counter dropped and came back to its previous level.
