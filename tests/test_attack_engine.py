@@ -221,6 +221,19 @@ def test_a_meter_swap_during_an_outage_is_counted_once_whatever_arrives_first(db
     assert days == {d: pytest.approx(28.6 if d in (4, 10) else 28.8) for d in range(1, 11)}
 
 
+@pytest.mark.parametrize("base", [4510.0, 10.0])  # a gas meter in service, and a new one
+def test_one_gas_reading_misread_upwards_is_no_gas(db, base):
+    # The gas meter's hourly capture (M-Bus, BCD digits) is misread once: one flipped bit turns the tens digit
+    # from 1 into 3, +20 m3, and the next capture reads on as before. The house used 2.5 m3 that day.
+    gas = metric_id(db, "dsmr", "gas_volume")
+    rises = [0.0, 0.4, 0.4, 0.9, 1.3, 1.8, 2.0, 2.5]
+    readings = [(local(2026, 1, 20, 6 + i, 5), round(base + rise, 3)) for i, rise in enumerate(rises)]
+    readings[2] = (readings[2][0], round(readings[2][1] + 20.0, 3))
+    write(db, gas, readings)
+    run(db, local(2026, 1, 21, 3))
+    assert stored(db, "day", gas)[local(2026, 1, 20)]["delta"] == pytest.approx(2.5)
+
+
 def test_ninety_minutes_of_zeros_from_the_inverter_then_its_old_count_is_no_lost_energy(db):
     # The SDongle loses its link to the inverter and answers 0 for energy_yield_total from 06:30 to 07:55, then
     # the register reads on where it would have been: the counter dropped and came back to its previous level.
