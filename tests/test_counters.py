@@ -39,11 +39,6 @@ def every(start: datetime, count: int, minutes: float, first: float, rise: float
 
 
 @pytest.fixture
-def meter(db):
-    return metric_id(db, "dsmr", "energy_import_t1")
-
-
-@pytest.fixture
 def yield_total(db):
     return metric_id(db, "sun2000", "energy_yield_total")
 
