@@ -111,8 +111,6 @@ BEGIN
             FROM energy.counter_hour c
             JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
             WHERE c.metric_id = v_counter.id AND c.gap_from IS NOT NULL
-              AND c.period_start >= v_span_from - interval '1 hour'
-              AND c.period_start <= greatest(v_span_to, v_counter.next_hour)
               AND a.first_ts > v_span_from AND c.gap_from < v_span_to
             UNION ALL
             -- the step from the last stored hour into a reading of an hour not stored yet (the running one)
