@@ -118,7 +118,8 @@ def test_a_four_and_a_half_day_outage_replayed_after_the_cleanup_loses_nothing(d
 
 def everything(conn) -> dict:
     """Every aggregate table's rows."""
-    return {t: conn.execute(f"SELECT * FROM energy.{t} ORDER BY 1, 2").fetchall()
+    query = sql.SQL("SELECT * FROM {} ORDER BY 1, 2")
+    return {t: conn.execute(query.format(sql.Identifier("energy", t))).fetchall()
             for t in ("agg_hour", "agg_day", "agg_week", "agg_month", "counter_hour")}
 
 
