@@ -10,9 +10,12 @@ COMMENT ON TABLE energy.agg_quarter IS 'Per quarterly metric and quarter hour: n
 -- Built from raw readings, like hours (no source level).
 INSERT INTO energy.agg_level (level, source_level, agg_table) VALUES ('quarter', NULL, 'energy.agg_quarter');
 
--- Which metrics get quarter hours: the powers and the meter's running quarter-hour demand (not the inverter's rated
--- power or its day peak, nor the meter's month peak, which is stored at its own time). Set it for your own metrics.
+-- Which metrics get quarter hours: the meter's running quarter-hour demand (1-0:1.4.0) and the total powers of the
+-- grid, the inverter and the battery (about 35,000 rows a year each; per-phase powers, the inverter's rated power
+-- and day peak, and the meter's month peak are left out). UPDATE energy.metric SET quarterly = true for others.
 ALTER TABLE energy.metric ADD COLUMN quarterly boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN energy.metric.quarterly IS 'Also aggregated per quarter hour (energy.quarterly)';
 UPDATE energy.metric SET quarterly = true
-WHERE unit = 'W' AND kind = 'gauge' AND name NOT IN ('rated_power', 'power_peak_day', 'demand_max_month');
+WHERE (source, name) IN (('dsmr', 'demand_avg_quarter'), ('dsmr', 'power_import'), ('dsmr', 'power_export'),
+                         ('sun2000', 'power_input'), ('sun2000', 'power_active'), ('sun2000', 'power_meter'),
+                         ('sun2000', 'battery_power'), ('fusionsolar', 'power_active'));

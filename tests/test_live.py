@@ -177,7 +177,11 @@ def test_alerts_name_the_stale_collector_and_the_late_aggregation(db):
     assert alerts(db) == [("stale_source", "sun2000")]
     db.execute("CALL energy.aggregate_hours(%s)", (now - timedelta(hours=5),))
     assert alerts(db) == [("aggregation_late", "hour"), ("stale_source", "sun2000")]
+    db.execute("CALL energy.run_aggregations(%s)", (now - timedelta(days=3),))
     db.execute("CALL energy.aggregate_hours(%s)", (now,))
+    # days stopped three days ago: weeks and months are behind too, but only because of them
+    assert alerts(db) == [("aggregation_late", "day"), ("stale_source", "sun2000")]
+    db.execute("CALL energy.run_aggregations(%s)", (now,))
     write(db, metric_id(db, "sun2000", "power_active"), [(now, 1.0)])
     assert alerts(db) == []
 
@@ -202,3 +206,19 @@ def test_a_slow_reader_does_not_hold_the_server(dashboard):
         assert next(events(response))[0] == "live"
     finally:
         idle.close()
+
+
+def test_the_flows_between_solar_grid_house_and_battery(db):
+    now = datetime.now(UTC)
+    for source, name, value in (("sun2000", "power_active", 3000.0), ("dsmr", "power_import", 0.0),
+                                ("dsmr", "power_export", 1200.0), ("sun2000", "battery_power", -400.0),
+                                ("sun2000", "battery_soc", 64.0)):
+        write(db, metric_id(db, source, name), [(now, value)])
+    row = db.execute("SELECT solar_to_home_w, solar_to_grid_w, grid_to_home_w, consumption_w, battery_w, "
+                     "battery_soc_pct FROM energy.power_flow").fetchone()
+    # the inverter's 3 kW (the battery's 400 W included) feeds 1.2 kW to the grid and 1.8 kW to the house
+    assert row == (1800.0, 1200.0, 0.0, 1800.0, -400.0, 64.0)
+    db.execute("DELETE FROM energy.raw_reading WHERE metric_id IN (SELECT id FROM energy.metric "
+               "WHERE source = 'sun2000')")
+    assert db.execute("SELECT solar_to_home_w, solar_to_grid_w, battery_w FROM energy.power_flow").fetchone() == (
+        None, None, None)  # no inverter: no solar flows at all, not zero

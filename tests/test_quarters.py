@@ -107,7 +107,7 @@ def test_catch_up_stores_every_quarter_before_the_cleanup_removes_the_raw_data(d
 def test_the_running_quarters_come_from_raw_readings_as_of_now(db):
     power = metric_id(db, "dsmr", "power_import")
     now = datetime.now(UTC)
-    readings = [(now - timedelta(minutes=50) + timedelta(seconds=s), 1000.0 + s % 700) for s in range(0, 2990, 13)]
+    readings = [(now - timedelta(seconds=s), 1000.0 + s % 700) for s in range(2990, -1, -13)]  # the last one now
     write(db, power, readings)
     rows = db.execute("SELECT period_start, n, min, max, first, last, avg, complete, now() FROM energy.quarterly "
                       "WHERE metric = 'power_import' ORDER BY period_start").fetchall()

@@ -85,7 +85,9 @@ BEGIN
         GROUP BY 1
     ),
     totals AS (
-        SELECT p.*, p.imported_t1 + p.imported_t2 AS imported, p.exported_t1 + p.exported_t2 AS exported
+        SELECT p.*, p.imported_t1 + p.imported_t2 AS imported, p.exported_t1 + p.exported_t2 AS exported,
+               -- as energy.flows adds them up, to the last bit
+               p.produced + (p.imported_t1 + p.imported_t2) - (p.exported_t1 + p.exported_t2) AS consumed
         FROM per_period p
     )
     SELECT p_level, x.period_start, x.period_end, timezone(v_tz, x.period_start), x.period_end <= v_done_level,
@@ -93,11 +95,9 @@ BEGIN
            round(t.imported_t1::numeric, 3), round(t.imported_t2::numeric, 3),
            round(t.exported::numeric, 3), round(t.exported_t1::numeric, 3), round(t.exported_t2::numeric, 3),
            -- greatest() skips NULLs: a period without data has no consumption, not zero
-           round(CASE WHEN t.period_start IS NOT NULL THEN greatest(t.produced + t.imported - t.exported, 0) END::numeric,
-                 3),
+           round(CASE WHEN t.period_start IS NOT NULL THEN greatest(t.consumed, 0) END::numeric, 3),
            round((100 * greatest(t.produced - t.exported, 0) / nullif(t.produced, 0))::numeric, 1),
-           round((100 * greatest(t.produced - t.exported, 0) / nullif(t.produced + t.imported - t.exported, 0))::numeric,
-                 1),
+           round((100 * greatest(t.produced - t.exported, 0) / nullif(t.consumed, 0))::numeric, 1),
            round(t.gas::numeric, 3), t.estimated
     FROM axis x
     LEFT JOIN totals t ON t.period_start = x.period_start

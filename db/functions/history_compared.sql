@@ -37,7 +37,8 @@ AS $$
         SELECT min(c.previous_local_start)::date AS first_day, max(c.previous_local_start)::date + 1 AS after_day
         FROM current c
     ),
-    previous AS (
+    -- computed once, not once per row it is joined to
+    previous AS MATERIALIZED (
         SELECT p.* FROM window_of_previous b CROSS JOIN LATERAL energy.history(p_level, b.first_day, b.after_day) p
         WHERE b.first_day IS NOT NULL
     )

@@ -21,7 +21,8 @@ month AS (
 projection AS (
     SELECT q.start, m.demand_w, m.demand_at, m.import_w, month.peak_w, month.peak_at,
            greatest(month.peak_w, 2500) AS billed_peak_w,
-           extract(epoch FROM now() - q.start) AS elapsed, extract(epoch FROM q.start + interval '15 minutes' - now()) AS left_s
+           extract(epoch FROM now() - q.start) AS elapsed,
+           extract(epoch FROM q.start + interval '15 minutes' - now()) AS left_s
     FROM quarter q CROSS JOIN meter m LEFT JOIN month ON true
 )
 SELECT p.start AS quarter_start, p.start + interval '15 minutes' AS quarter_end, round(p.left_s) AS seconds_left,

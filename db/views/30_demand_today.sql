@@ -7,12 +7,13 @@ WITH today AS (
            energy.period_end(date_trunc('day', now(), s.time_zone), 'day', s.time_zone) AS after
     FROM energy.settings s
 ),
-measured AS (
+measured AS MATERIALIZED (  -- once, not once per quarter of the axis
     SELECT q.period_start, max(q.last) FILTER (WHERE q.metric = 'demand_avg_quarter') AS meter_w,
            max(q.avg) FILTER (WHERE q.metric = 'power_import') AS power_w
-    FROM energy.quarterly q CROSS JOIN today t
+    FROM energy.quarterly q
     WHERE q.source = 'dsmr' AND q.metric IN ('demand_avg_quarter', 'power_import')
-      AND q.period_start >= t.start AND q.period_start < t.after
+      -- bounds as values (not a join), so that they reach the index of the stored quarters
+      AND q.period_start >= (SELECT t.start FROM today t) AND q.period_start < (SELECT t.after FROM today t)
     GROUP BY q.period_start
 )
 SELECT a.start AS period_start, a.start + interval '15 minutes' AS period_end,

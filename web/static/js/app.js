@@ -35,11 +35,13 @@ function drawBanner() {
   $("banner").hidden = lines.length === 0;
 }
 
+// Whether the dashboard and the database answered; when they answer again, everything is fetched at once.
 function reached(server, database) {
-  if (problems.server !== server || problems.database !== database) {
-    Object.assign(problems, { server, database });
-    drawBanner();
-  }
+  if (problems.server === server && problems.database === database) return;
+  const recovered = (problems.server || problems.database) && !server && !database;
+  Object.assign(problems, { server, database });
+  drawBanner();
+  if (recovered) refreshAll();
 }
 
 async function getJSON(url) {
@@ -63,13 +65,15 @@ function drawLive({ now, recent, quarter }) {
   const recentChart = chart("recent-chart", {
     type: "line", data: { labels: [], datasets: [line("series.solar", "solar"), line("series.import", "import"),
       line("series.export", "export")] },
-    options: { scales: { y: { beginAtZero: true, ticks: { callback: (v) => format.watts(v) } } },
+    options: { scales: { y: { beginAtZero: true, suggestedMax: 1000, ticks: { callback: (v) => format.watts(v) } } },
       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: {
         label: (item) => `${item.dataset.label}: ${format.watts(item.raw)}` } } } },
   });
   recentChart.data.labels = recent.map((r) => format.instant(r.ts, { hour: "2-digit", minute: "2-digit",
     second: "2-digit" }));
-  ["solar_w", "import_w", "export_w"].forEach((key, i) => { recentChart.data.datasets[i].data = recent.map((r) => r[key]); });
+  ["solar_w", "import_w", "export_w"].forEach((key, i) => {
+    recentChart.data.datasets[i].data = recent.map((r) => r[key]);
+  });
   recentChart.update();
 }
 
@@ -117,15 +121,29 @@ function drawStatus({ alerts, sources, aggregation }) {
     : t("footer.none");
 }
 
-// Today so far and the history are fetched together, so that the running bar and today's figures agree.
+// Today so far and the history are fetched together, so that the running bar and today's figures agree; an
+// answer that comes after a newer question (quick clicks on the arrows) is dropped.
+let asked = 0;
 async function refreshEnergy() {
+  const question = ++asked;
   const [today, history] = await Promise.all([getJSON("/api/today"), getJSON(historyUrl())]);
+  if (question !== asked) return;
   drawToday(today);
   drawHistory(history);
 }
 
 async function refreshCapacity() {
   drawCapacity(await getJSON("/api/capacity"));
+}
+
+function refreshAll() {
+  [refreshEnergy, refreshCapacity, refreshStatus].forEach((task) => {
+    task().catch((error) => console.info(error.message));
+  });
+}
+
+async function refreshStatus() {
+  drawStatus(await getJSON("/api/status"));
 }
 
 function every(ms, task) {
@@ -159,5 +177,5 @@ document.addEventListener("DOMContentLoaded", async () => {
   followLive();
   every(60000, refreshEnergy);
   every(60000, refreshCapacity);
-  every(10000, async () => drawStatus(await getJSON("/api/status")));
+  every(10000, refreshStatus);
 });

@@ -34,7 +34,7 @@ export function drawQuarter(quarter) {
 export function drawCapacity({ today, months, quarter }) {
   const quarters = chart("quarter-chart", {
     type: "bar", data: { labels: [], datasets: [] },
-    options: { scales: { y: { beginAtZero: true, ticks: { callback: (v) => format.watts(v) } } },
+    options: { scales: { y: { beginAtZero: true, suggestedMax: 1000, ticks: { callback: (v) => format.watts(v) } } },
       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: {
         label: (item) => `${item.dataset.label}: ${format.watts(item.raw)}` } } } },
   });
@@ -54,7 +54,7 @@ export function drawCapacity({ today, months, quarter }) {
     ? `${t("capacity.drops_out")}: ${format.local(`${leaving.month}-01`, { month: "long", year: "numeric" })}` : "";
   const history = chart("capacity-chart", {
     type: "bar", data: { labels: [], datasets: [] },
-    options: { scales: { y: { beginAtZero: true, ticks: { callback: (v) => format.watts(v) } } },
+    options: { scales: { y: { beginAtZero: true, suggestedMax: 1000, ticks: { callback: (v) => format.watts(v) } } },
       plugins: { legend: { position: "bottom" }, tooltip: { callbacks: {
         label: (item) => `${item.dataset.label}: ${format.watts(item.raw)}` } } } },
   });

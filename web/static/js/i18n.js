@@ -40,7 +40,8 @@ export function setTimeZone(timeZone) {
 const numbers = new Map();
 function number(value, digits) {
   if (!numbers.has(digits)) {
-    numbers.set(digits, new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+    const options = { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    numbers.set(digits, new Intl.NumberFormat(locale, options));
   }
   return numbers.get(digits).format(value);
 }
@@ -48,7 +49,8 @@ function number(value, digits) {
 const DASH = "–";
 export const format = {
   number: (value, digits = 0) => (value == null ? DASH : number(value, digits)),
-  watts: (w) => (w == null ? DASH : Math.abs(w) >= 1000 ? `${number(w / 1000, 2)} kW` : `${number(Math.round(w), 0)} W`),
+  watts: (w) => (w == null ? DASH
+    : Math.abs(w) >= 1000 ? `${number(w / 1000, 2)} kW` : `${number(Math.round(w), 0)} W`),
   kwh: (value) => (value == null ? DASH : `${number(value, 2)} kWh`),
   m3: (value) => (value == null ? DASH : `${number(value, 2)} m³`),
   percent: (value) => (value == null ? DASH
@@ -57,7 +59,8 @@ export const format = {
   duration(seconds) {
     const [unit, size] = seconds >= 172800 ? ["day", 86400] : seconds >= 7200 ? ["hour", 3600]
       : seconds >= 120 ? ["minute", 60] : ["second", 1];
-    return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(Math.floor(seconds / size));
+    const length = new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" });
+    return length.format(Math.floor(seconds / size));
   },
   // an instant in the calendar's time zone, with the given Intl.DateTimeFormat options
   instant: (iso, options) => new Intl.DateTimeFormat(locale, { ...options, timeZone: calendar.timeZone })
