@@ -17,6 +17,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import psycopg
+from psycopg import sql
 
 from db import migrate
 from ingest.framer import Framer
@@ -67,6 +68,12 @@ def load(conn) -> list[int]:
                  (history, start))
     for level in ("day", "week", "month"):
         conn.execute("CALL energy.recompute_level(%s, %s, %s, 'Europe/Brussels')", (level, history, start))
+        # in time order, as the jobs append them one period at a time (their BRIN indexes count on it)
+        table = sql.Identifier("energy", f"agg_{level}")
+        conn.execute(sql.SQL("CREATE TEMP TABLE in_order AS SELECT * FROM {} ORDER BY period_start").format(table))
+        conn.execute(sql.SQL("TRUNCATE {}").format(table))
+        conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM in_order").format(table))
+        conn.execute("DROP TABLE in_order")
     conn.execute("UPDATE energy.agg_progress SET done_until = %s WHERE level IN ('hour', 'day')", (start,))
     conn.execute("UPDATE energy.agg_progress SET done_until = date_trunc(level, %s::timestamptz, 'Europe/Brussels') "
                  "WHERE level IN ('week', 'month')", (start,))

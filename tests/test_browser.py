@@ -141,7 +141,8 @@ def test_every_view_in_every_look(db, dashboard, browser, look):
     for level, count in expected.items():
         show(page, level, today.isoformat())
         wait_for(lambda c=count: bars(page) == c, what=f"{count} periods on the {level} chart")
-        assert bars(page, "capacity-chart") == 12 and bars(page, "quarter-chart") == 4 * hours_of(today)
+        wait_for(lambda: bars(page, "capacity-chart") == 12 and bars(page, "quarter-chart") == 4 * hours_of(today),
+                 what="twelve months and today's quarter hours")
         page.screenshot(path=str(ARTIFACTS / f"{look}-{level}.png"), full_page=True)
     live(db, 2750.0)  # the stream brings it
     page.wait_for_function("(text) => document.getElementById('import').textContent.includes(text)",
@@ -228,6 +229,7 @@ def test_the_banner_comes_with_a_stopped_database_and_goes_when_it_returns(brows
         server.start()
         page.wait_for_function("() => !document.getElementById('banner').textContent.includes('database')",
                                timeout=30000)
+        wait_for(lambda: bars(page) == 24 and series(page, 0)[0] is not None, what="the history, fetched again")
         with psycopg.connect(url, autocommit=True) as db:
             live(db, 1500.0)
         page.wait_for_function("() => document.getElementById('banner').hidden", timeout=30000)

@@ -71,18 +71,19 @@ class Hub:
             self.changed.notify_all()
 
     def listen(self) -> None:
-        """Publish the live views at every notification (and every heartbeat); while the database cannot be
-        reached, say so and try again."""
+        """Publish the live views at every notification while pages follow (at every heartbeat while none does);
+        while the database cannot be reached, say so and try again."""
         failures = 0
         while not self.closed.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=5) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     failures = 0
+                    self.publish("live", live_payload(conn))
                     while not self.closed.is_set():
-                        self.publish("live", live_payload(conn))
-                        for _ in conn.notifies(timeout=HEARTBEAT_SECONDS, stop_after=1):
-                            pass
+                        notified = any(True for _ in conn.notifies(timeout=HEARTBEAT_SECONDS, stop_after=1))
+                        if self.streams or not notified:
+                            self.publish("live", live_payload(conn))
             except psycopg.Error as error:
                 if failures == 0:
                     log.warning("live updates: database unavailable (%s)", str(error).strip().splitlines()[0])

@@ -4,12 +4,12 @@
 "use strict";
 
 import { chart, color } from "./charts.js";
-import { format, isoWeek, t } from "./i18n.js";
+import { format, isoWeek, setTimeZone, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
 // What the charts show, as data: each series is a column of /api/history. Another measure (the costs, in euros)
-// slots in here with its own columns and format, and a toggle in #history-measures.
+// slots in here with its own columns and format; a toggle next to the levels sets state.measure.
 export const MEASURES = {
   energy: {
     format: format.kwh,
@@ -35,7 +35,7 @@ const GAS = {
   previous: [{ column: "previous_gas_m3", label: "fig.gas", color: "gas" }],
 };
 
-export const state = { level: "hour", date: null, compare: true, measure: "energy", data: null };
+export const state = { level: "hour", date: null, compare: true, measure: "energy" };
 
 function label(level, row, duplicated) {
   switch (level) {
@@ -118,7 +118,7 @@ function draw(id, measure, data, names) {
 }
 
 export function drawHistory(data) {
-  state.data = data;
+  setTimeZone(data.time_zone);
   const query = new URLSearchParams({ level: data.level, date: state.date || data.today });
   $("history-title").textContent = title(data);
   [["history-previous", data.previous], ["history-next", data.next]].forEach(([id, date]) => {
