@@ -43,6 +43,8 @@ class EnvDefault(argparse.Action):
         self.check = check_of(type, choices)
         if raw := settings.text(env):
             self.default = settings.checked(self.name, raw, self.check)
+        elif isinstance(default, str) and type is not str:
+            self.default = settings.checked(self.name, default, self.check)  # as argparse converts string defaults
         if choices is not None and not isinstance(choices, range) and not self.metavar:
             self.metavar = "{" + ",".join(map(str, choices)) + "}"
         self.help = f"{self.help} [env {env}" + (f", default {default}]" if default is not None else "]")

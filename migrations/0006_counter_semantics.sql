@@ -29,6 +29,7 @@ CREATE TABLE energy.counter_hour (
     hwm_ts timestamptz NOT NULL,
     low_since timestamptz,
     low_first double precision,
+    simple boolean NOT NULL DEFAULT true,  -- no reset, re-base or implausible rise in the hour
     PRIMARY KEY (metric_id, period_start)
 );
 COMMENT ON TABLE energy.counter_hour IS
@@ -68,13 +69,15 @@ END
 $$;
 
 -- The state of a counter after a reading (energy.counter_step): the increase that reading brought, the highest
--- value seen since the last reset (hwm, when), and, while the counter sits below it, since when and from where.
+-- value seen since the last reset (hwm, when), while the counter sits below it since when and from where, and
+-- whether the step was simple (no reset, re-base or implausible rise: its energy is the rise of the hwm).
 CREATE TYPE energy.counter_state AS (
     inc double precision,
     hwm double precision,
     hwm_ts timestamptz,
     low_since timestamptz,
-    low_first double precision
+    low_first double precision,
+    simple boolean
 );
 
 -- Which source gives each flow, in order of preference, per group of flows that must come from one source together

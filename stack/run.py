@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
+import psycopg
+
 from db import cluster, migrate
 from stack import cli, demo, settings
 
@@ -157,6 +159,13 @@ def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:
             process.wait()
 
 
+def catch_up(url: str) -> None:
+    """Aggregate what is due now rather than at the next pg_cron tick (after a downtime, or the demo's history)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CALL energy.run_aggregations()")
+    print("aggregation: caught up", flush=True)
+
+
 def main() -> int:
     """Run everything until a stop signal, then stop what was started."""
     settings.load_dotenv()
@@ -173,6 +182,7 @@ def main() -> int:
                 print(line)
             print(f"database: psql {settings.redacted(url or local.url())}   (or: make psql)", flush=True)
             demo.seed_history(url or local.url())
+            catch_up(url or local.url())
             for service in services():
                 with signals.held():
                     children.append((service, start(service)))

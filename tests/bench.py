@@ -2,12 +2,16 @@
 
 Aggregation and dashboard latency run on 2 days of raw readings at 1 Hz for 30 metrics and 10 years of
 aggregated history (flows and quarter hours included); the collectors run as real processes against their
-simulators; the telegram-to-screen delay is measured in a real browser (tests/bench_web.py).
+simulators; the telegram-to-screen delay is measured in a real browser (tests/bench_web.py); the steady state of
+the whole installation is measured on a server with durable commits (tests/bench_stack.py).
+BENCH_STACK_SECONDS sets the length of each steady-state window (default 120); `python -m tests.bench stack`
+runs that section alone.
 """
 
 import asyncio
 import os
 import random
+import sys
 import threading
 import time
 import urllib.request
@@ -26,6 +30,7 @@ from ingest.simulators.p1 import telegram
 from ingest.spool import Reading, Spool
 from ingest.writer import Writer
 from stack.settings import with_user
+from tests.bench_stack import bench_stack, installed_settings
 from tests.bench_web import bench_delay, bench_endpoints, bench_running_hour, get_ms, percentiles
 from tests.pg import start_server, stop_server
 from tests.procs import free_port, start, stop, wait_for
@@ -293,12 +298,43 @@ def bench_fluvius(server, workdir: Path) -> None:
     fluvius.import_files(with_user(url, "energy_ingest"), [path])
     report("Fluvius import of the same file again (nothing new)", len(rows) / (time.perf_counter() - started),
            "rows/s", "")
+    with psycopg.connect(url, autocommit=True) as owner:
+        now = datetime(2026, 1, 2, 3, tzinfo=UTC)
+        report("aggregating three years of imported quarter hours, empty database",
+               timed(owner, "CALL energy.run_aggregations(%s)", now), "s", "< 60 s")
+        # again, into a database that already has a month of live meter data aggregated (the late-data path)
+        owner.execute("TRUNCATE energy.raw_reading, energy.agg_hour, energy.agg_day, energy.agg_week, "
+                      "energy.agg_month, energy.counter_hour, energy.stale_period")
+        owner.execute("UPDATE energy.agg_progress SET done_until = NULL")
+        owner.execute("""
+            INSERT INTO energy.raw_reading
+            SELECT ts, m.id, 1000 + extract(epoch FROM ts - '2025-12-01Z') / 3600 * 0.4
+            FROM generate_series('2025-12-01Z'::timestamptz, '2026-01-02Z', interval '1 minute') ts
+            JOIN energy.metric m ON m.source = 'dsmr' AND m.name LIKE 'energy_%%'""")
+        owner.execute("CALL energy.run_aggregations(%s)", (now,))
+        fluvius.import_files(with_user(url, "energy_ingest"), [path])
+        report("aggregating three years of imported quarter hours, with live data",
+               timed(owner, "CALL energy.run_aggregations(%s)", now + timedelta(hours=1)), "s", "< 60 s")
 
 
-def main() -> None:
-    """Run every benchmark on a throwaway server."""
+def main(sections: list[str]) -> None:
+    """Run every benchmark on throwaway servers (python -m tests.bench stack: only the steady state)."""
     os.environ["ENV_FILE"] = os.devnull  # the developer's .env (a dashboard password) must not change the figures
-    bench_framer()
+    if sections != ["stack"]:
+        bench_framer()
+        bench_engine()
+    server, base = start_server(durable=True, options=installed_settings())
+    try:
+        migrate.migrate(server.url())  # with its pg_cron jobs, which run when their minute comes
+        with TemporaryDirectory() as tmp:
+            bench_stack(server.url(), server.server_pid, Path(tmp), report,
+                        seconds=float(os.environ.get("BENCH_STACK_SECONDS", "120")))
+    finally:
+        stop_server(server, base)
+
+
+def bench_engine() -> None:
+    """Aggregation, dashboard latency and the collectors on a server loaded with history."""
     server, base = start_server()
     try:
         url = server.url()
@@ -317,4 +353,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

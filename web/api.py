@@ -4,6 +4,7 @@ import psycopg
 from flask import Blueprint, jsonify
 from psycopg_pool import PoolTimeout
 
+from stack import health
 from web.db import connection, fetch, one
 from web.live import live_payload
 
@@ -58,9 +59,6 @@ def status():
 
 @bp.get("/healthz")
 def healthz():
-    """Up, and whether the database answers."""
-    try:
-        fetch("health")
-    except (psycopg.Error, PoolTimeout):
-        return jsonify(status="degraded", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+    """The installation's health for monitoring (stack/health.py); 503 while the database is unreachable."""
+    body = health.report(fetch, health.spool_dir(), health.backup_dir(), health.watched_units())
+    return jsonify(body), 200 if body["database"] == "ok" else 503

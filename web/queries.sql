@@ -36,8 +36,11 @@ SELECT source, last_reading, age_seconds, stale FROM energy.source_status ORDER 
 SELECT level, done_until, extract(epoch FROM behind) AS behind_seconds, late
 FROM energy.aggregation_status ORDER BY done_until NULLS FIRST;
 
--- name: health
-SELECT 1 AS ok;
+-- name: job_runs
+SELECT job, status, start_time, end_time, message FROM energy.job_runs ORDER BY start_time DESC;
+
+-- name: database_size
+SELECT pg_database_size(current_database()) AS bytes;
 
 -- name: calendar
 SELECT time_zone, today FROM energy.calendar;

@@ -24,15 +24,22 @@ BEGIN
         WITH taken AS (
             DELETE FROM energy.stale_period WHERE level = 'hour' AND period_start < v_target RETURNING period_start
         ),
+        late AS (
+            SELECT DISTINCT t.period_start AS hour FROM taken t WHERE t.period_start < coalesce(v_done, '-infinity')
+        ),
+        -- the late hours that already hold readings of their own (one range scan, not one lookup per hour)
+        holding AS (
+            SELECT DISTINCT a.period_start
+            FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
+            WHERE a.n > 0 AND m.source <> 'flow'
+              AND a.period_start >= (SELECT min(hour) FROM late) AND a.period_start <= (SELECT max(hour) FROM late)
+        ),
         hours AS (
-            SELECT DISTINCT t.period_start AS hour,
-                   CASE WHEN t.period_start >= coalesce(v_raw_from, '-infinity') THEN 'recompute'
-                        WHEN EXISTS (SELECT FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
-                                     WHERE a.period_start = t.period_start AND a.n > 0 AND m.source <> 'flow')
-                        THEN 'merge'
+            SELECT l.hour,
+                   CASE WHEN l.hour >= coalesce(v_raw_from, '-infinity') THEN 'recompute'
+                        WHEN h.period_start IS NOT NULL THEN 'merge'
                         ELSE 'fresh' END AS how
-            FROM taken t
-            WHERE t.period_start < coalesce(v_done, '-infinity')
+            FROM late l LEFT JOIN holding h ON h.period_start = l.hour
         ),
         grouped AS (
             SELECT h.*, h.hour - (row_number() OVER (PARTITION BY h.how ORDER BY h.hour)) * interval '1 hour' AS run
