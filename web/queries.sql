@@ -20,7 +20,7 @@ SELECT * FROM energy.history_compared(%(level)s, %(start)s, %(end)s);
 SELECT * FROM energy.history('day', %(today)s, %(today)s + 1);
 
 -- name: capacity_months
-SELECT month, peak_w, peak_at, billed_w, drops_out_next, this_month, average_12_months_w
+SELECT month, peak_w, peak_at, billed_w, origin, drops_out_next, this_month, average_12_months_w
 FROM energy.capacity_months ORDER BY month;
 
 -- name: demand_today
