@@ -128,15 +128,21 @@ DO $$
 DECLARE
     v_object record;
 BEGIN
+    -- Names first, drops after: a CASCADE drop removes dependent views whose names could no longer be printed.
     FOR v_object IN
-        SELECT 'VIEW' AS kind, c.oid::regclass::text AS name FROM pg_class c
-        WHERE c.relnamespace = 'energy'::regnamespace AND c.relkind = 'v'
-          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-        UNION ALL
-        SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
-        FROM pg_proc p
-        WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
-          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+        SELECT * FROM (
+            SELECT 'VIEW' AS kind, format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'energy' AND c.relkind = 'v'
+              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+            UNION ALL
+            SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
+            FROM pg_proc p
+            WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
+              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+            OFFSET 0
+        ) named
+        ORDER BY kind DESC
     LOOP
         EXECUTE format('DROP %s IF EXISTS %s CASCADE', v_object.kind, v_object.name);
     END LOOP;

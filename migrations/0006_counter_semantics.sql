@@ -105,3 +105,12 @@ INSERT INTO energy.flow_rule VALUES
     ('exported_t2', 'grid', 2, 'fluvius', 'energy_export_t2'),
     ('gas', 'gas', 1, 'dsmr', 'gas_volume'),
     ('gas', 'gas', 2, 'fluvius', 'gas_volume');
+
+-- Hours aggregated by an earlier version: their counters' state as far as the stored figures tell, and a redo of
+-- every hour at the next run (from raw where it is kept, from these figures where not), which also derives their
+-- flows.
+INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts)
+SELECT a.metric_id, a.period_start, coalesce(a.delta, 0), 0, NULL, a.max, a.last_ts
+FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
+WHERE m.kind = 'counter';
+INSERT INTO energy.stale_period (level, period_start) SELECT DISTINCT 'hour', period_start FROM energy.agg_hour;

@@ -80,3 +80,9 @@ def empty_db_url(pg_server):
     with admin(pg_server) as conn:
         conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def meter(db):
+    """The day-tariff import register of the live meter, the counter most tests read."""
+    return db.execute("SELECT id FROM energy.metric WHERE source = 'dsmr' AND name = 'energy_import_t1'").fetchone()[0]

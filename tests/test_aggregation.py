@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.readings import BRUSSELS, COLUMNS, expected, local_period, metric_id, stored, write
+from tests.readings import BRUSSELS, COLUMNS, expected, local_period, metric_id, period_end, stored, write
 
 LEVELS = ("hour", "day", "week", "month")
 
@@ -68,23 +68,9 @@ def power(db):
     return metric_id(db, "dsmr", "power_import")
 
 
-@pytest.fixture
-def meter(db):
-    return metric_id(db, "dsmr", "energy_import_t1")
-
-
 def complete(wanted: dict, level: str, now: datetime) -> dict:
     """The periods of the expectation that have ended before now."""
-    def end(start: datetime) -> datetime:
-        if level == "hour":
-            return start + timedelta(hours=1)
-        wall = start.astimezone(BRUSSELS).replace(tzinfo=None)
-        if level == "month":
-            wall = (wall.replace(day=28) + timedelta(days=4)).replace(day=1)
-        else:
-            wall += timedelta(days=1 if level == "day" else 7)
-        return wall.replace(tzinfo=BRUSSELS)
-    return {start: row for start, row in wanted.items() if end(start) <= now}
+    return {start: row for start, row in wanted.items() if period_end(start, level) <= now}
 
 
 def test_every_level_equals_an_independent_computation(db, power, meter):

@@ -39,11 +39,6 @@ def every(start: datetime, count: int, minutes: float, first: float, rise: float
 
 
 @pytest.fixture
-def meter(db):
-    return metric_id(db, "dsmr", "energy_import_t1")
-
-
-@pytest.fixture
 def yield_total(db):
     return metric_id(db, "sun2000", "energy_yield_total")
 
@@ -240,7 +235,7 @@ def test_writers_never_see_an_error_while_jobs_run(db_url, db):
     assert errors == []
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_counter_deltas_always_add_up_to_the_meter_increase(pg_server, template, data):
     start = local(2026, 3, 20)

@@ -23,6 +23,7 @@ BEGIN
         SELECT r.metric_id, r.ts, r.value, date_trunc('hour', r.ts, p_tz) AS hour
         FROM energy.raw_reading r
         WHERE r.ts >= p_from AND r.ts < p_to
+          AND r.metric_id NOT IN (SELECT id FROM energy.metric WHERE source = 'flow')  -- derived, never read
     ),
     -- Each reading holds until the next one in its hour, or the hour's end (or p_to, for the running hour).
     held AS (

@@ -17,6 +17,9 @@ BEGIN
     SELECT done_until INTO v_done FROM energy.agg_progress WHERE level = 'hour' FOR UPDATE;
     -- The cleanup waits for this run (and this run for it): raw data is never dropped under a recompute.
     SELECT done_until INTO v_raw_from FROM energy.agg_progress WHERE level = 'raw' FOR SHARE;
+    -- Late readings below the cleanup horizon live in the default partition and are removed once folded in: no
+    -- writer may add one between the reading and the removal (writers to the daily partitions never wait).
+    LOCK TABLE energy.raw_reading_default IN SHARE ROW EXCLUSIVE MODE;
 
     -- Late hours first, in time order, so that each continues from settled counter states. Runs of consecutive
     -- hours that need the same treatment are done together.
@@ -54,7 +57,7 @@ BEGIN
             CALL energy.recompute_hours(v_run.run_from, v_run.run_to, v_tz);
             IF v_run.how = 'fresh' THEN
                 -- Their days were cleaned: the readings now live in the aggregates only.
-                DELETE FROM energy.raw_reading WHERE ts >= v_run.run_from AND ts < v_run.run_to;
+                DELETE FROM energy.raw_reading_default WHERE ts >= v_run.run_from AND ts < v_run.run_to;
             END IF;
         END IF;
     END LOOP;

@@ -20,7 +20,7 @@ DECLARE
     v_had_before boolean;
     v_simple boolean;
 BEGIN
-    DELETE FROM energy.raw_reading r USING energy.agg_hour a
+    DELETE FROM energy.raw_reading_default r USING energy.agg_hour a
     WHERE r.ts >= p_from AND r.ts < p_to AND a.metric_id = r.metric_id
       AND a.period_start = date_trunc('hour', r.ts, p_tz) AND r.ts BETWEEN a.first_ts AND a.last_ts;
 
@@ -39,9 +39,11 @@ BEGIN
     TRUNCATE fresh_hour;
     INSERT INTO fresh_hour
     SELECT h.* FROM energy.hour_aggregates(p_from, p_to, p_tz) h
-    WHERE NOT EXISTS (SELECT FROM merged_pair p WHERE p.metric_id = h.metric_id);
+    WHERE NOT EXISTS (SELECT FROM merged_pair p WHERE p.metric_id = h.metric_id AND p.hour = h.period_start);
     DELETE FROM energy.agg_hour a USING fresh_hour f
     WHERE a.metric_id = f.metric_id AND a.period_start = f.period_start;
+    DELETE FROM energy.counter_hour c USING fresh_hour f
+    WHERE c.metric_id = f.metric_id AND c.period_start = f.period_start;
     INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
                                  first_ts, last_ts, delta, estimated)
     SELECT metric_id, period_start, period_end, n, sum, avg, min, max, first, last, first_ts, last_ts, delta, estimated
@@ -139,7 +141,7 @@ BEGIN
         END IF;
     END LOOP;
 
-    DELETE FROM energy.raw_reading WHERE ts >= p_from AND ts < p_to;
+    DELETE FROM energy.raw_reading_default WHERE ts >= p_from AND ts < p_to;
     CALL energy.spread_counter_steps(p_from, p_to, p_tz);
 END
 $$;
