@@ -30,6 +30,7 @@ $$;
 ALTER FUNCTION energy.time_zone() OWNER TO energy_engine;
 ALTER FUNCTION energy.hour_aggregates(timestamptz, timestamptz, text) OWNER TO energy_engine;
 ALTER FUNCTION energy.hour_flows(timestamptz, timestamptz, boolean) OWNER TO energy_engine;
+ALTER FUNCTION energy.quarter_aggregates(timestamptz, timestamptz) OWNER TO energy_engine;
 ALTER FUNCTION energy.mark_late_readings() OWNER TO energy_engine;
 
 -- Views read their tables with the owner's rights; the functions they call are granted here.
@@ -45,7 +46,9 @@ END
 $$;
 GRANT EXECUTE ON FUNCTION energy.time_zone(), energy.period_end(timestamptz, text, text),
     energy.hour_aggregates(timestamptz, timestamptz, text), energy.hour_flows(timestamptz, timestamptz, boolean),
-    energy.rollup(text, text, timestamptz, timestamptz, text, timestamptz) TO energy_web;
+    energy.rollup(text, text, timestamptz, timestamptz, text, timestamptz),
+    energy.quarter_aggregates(timestamptz, timestamptz), energy.history(text, date, date),
+    energy.history_compared(text, date, date) TO energy_web;
 
 -- The dashboard's small queries gain nothing from JIT compilation, which costs a Raspberry Pi a lot of CPU and
 -- memory per connection.

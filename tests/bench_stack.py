@@ -17,9 +17,10 @@ from tests.procs import free_port, start, stop, wait_for
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CLUSTER_CONF = ROOT / "stack" / "templates" / "postgresql.conf"
-# What the dashboard's page asks for and how often (web/static/app.js), in seconds.
-PAGE = (("/api/live", 2), ("/api/today", 30), ("/api/status", 10), ("/api/history?level=day", 300),
-        ("/api/capacity", 300))
+# What the dashboard's page asks for and how often (web/static/js/app.js), in seconds; the live figures come on a
+# stream it keeps open (/api/live/stream).
+PAGE = (("/api/today", 60), ("/api/history?level=hour", 60), ("/api/capacity", 60), ("/api/status", 10))
+STREAM = "/api/live/stream"
 
 
 def installed_settings() -> tuple[str, ...]:
@@ -91,8 +92,15 @@ class Dashboard(threading.Thread):
         super().__init__(daemon=True)
         self.base, self.stopped = base, threading.Event()
 
+    def follow(self) -> None:
+        """Read the live stream as the browser does, until stopped."""
+        with urllib.request.urlopen(self.base + STREAM, timeout=60) as response:
+            while not self.stopped.is_set() and response.readline():
+                pass
+
     def run(self) -> None:
-        """Request each path when its time comes, until stopped."""
+        """Follow the live stream and request each path when its time comes, until stopped."""
+        threading.Thread(target=self.follow, daemon=True).start()
         due = dict.fromkeys(path for path, _ in PAGE)
         while not self.stopped.is_set():
             now = time.monotonic()
