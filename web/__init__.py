@@ -38,12 +38,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    from web import api, auth, db, pages
+    from web import api, auth, costs, db, pages
 
     db.init_app(app)
     auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(costs.bp)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

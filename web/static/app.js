@@ -83,6 +83,7 @@ async function refreshHistory() {
   const rows = history.rows;
   setData(historyChart, rows.map((r) => r.label), [rows.map((r) => r.produced_kwh), rows.map((r) => r.imported_kwh),
     rows.map((r) => r.exported_kwh), rows.map((r) => r.consumed_kwh)]);
+  document.dispatchEvent(new CustomEvent("history-shown", { detail: { level: state.level, date: state.date } }));
 }
 
 async function refreshCapacity() {
