@@ -4,23 +4,21 @@
 -- peak). From the first contract's first day to the end of the month of today or of the last stored hour.
 CREATE OR REPLACE VIEW energy.daily_fees AS
 WITH span AS (
-    -- one row: scalar subqueries, so that the planner counts on one day per day (and on nothing that settings or
-    -- agg_progress hold before their statistics are gathered)
-    SELECT (SELECT min(valid_from) FROM energy.tariff)::timestamp AS first_day,
-           date_trunc('month', greatest(timezone(z.zone, now()), timezone(z.zone, z.stored_until)))
-               + interval '1 month - 1 day' AS last_day
+    -- one row (scalar subqueries: nothing for the planner to multiply before settings has statistics)
+    SELECT (date_trunc('month', greatest(timezone(z.zone, now()), timezone(z.zone, z.stored_until)))
+            + interval '1 month - 1 day')::date AS last_day
     FROM (SELECT (SELECT time_zone FROM energy.settings) AS zone,
                  (SELECT done_until FROM energy.agg_progress WHERE level = 'hour') AS stored_until) z
 )
 SELECT d.day::date AS day, t.valid_from, c.average_12_months_w,
-       c.average_12_months_w::numeric / 1000 * t.capacity_kw_year / 12 * t.vat_factor
-           / extract(day FROM date_trunc('month', d.day) + interval '1 month - 1 day') AS capacity_eur,
-       t.fixed_year * t.vat_factor
-           / extract(doy FROM date_trunc('year', d.day) + interval '1 year - 1 day') AS fixed_eur
-FROM span
-CROSS JOIN LATERAL generate_series(span.first_day, span.last_day, interval '1 day') d(day)
--- the contract of the day: the latest that started by then
-CROSS JOIN LATERAL (
-    SELECT t.* FROM energy.tariff_periods t WHERE t.valid_from <= d.day ORDER BY t.valid_from DESC LIMIT 1
-) t
+       -- in double precision (the amounts of energy.costs are rounded to the cent once summed)
+       c.average_12_months_w / 1000 * t.capacity_kw_year::float8 / 12 * t.vat_factor::float8
+           / date_part('day', date_trunc('month', d.day) + interval '1 month - 1 day') AS capacity_eur,
+       t.fixed_year::float8 * t.vat_factor::float8
+           / date_part('doy', date_trunc('year', d.day) + interval '1 year - 1 day') AS fixed_eur
+FROM energy.tariff_periods t
+CROSS JOIN span
+-- the days of each contract period
+CROSS JOIN LATERAL generate_series(t.valid_from::timestamp, coalesce(t.valid_until - 1, span.last_day)::timestamp,
+                                   interval '1 day') d(day)
 LEFT JOIN energy.capacity_tariff c ON c.month = to_char(d.day, 'YYYY-MM');

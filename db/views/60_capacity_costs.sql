@@ -3,7 +3,7 @@
 -- change within the month counts day by day). For the current month it is the projection from the peak so far.
 CREATE OR REPLACE VIEW energy.capacity_costs AS
 SELECT to_char(min(f.day), 'YYYY-MM') AS month, min(f.average_12_months_w) AS average_12_months_w,
-       CASE WHEN count(f.capacity_eur) = count(*) THEN round(sum(f.capacity_eur), 2) END AS capacity_eur
+       CASE WHEN count(f.capacity_eur) = count(*) THEN round(sum(f.capacity_eur)::numeric, 2) END AS capacity_eur
 FROM energy.daily_fees f
 GROUP BY date_trunc('month', f.day)
 HAVING min(f.day) = date_trunc('month', min(f.day));
