@@ -64,6 +64,8 @@ def test_a_fixed_contract_to_the_cent(db, tariffs):
     assert month == expected["month"][local(2026, 3, 1, 0)]
     assert len(stored_costs(db, "day")) == 31 and len(stored_costs(db, "hour")) == 743
     assert sum(start.astimezone(BRUSSELS).date() == date(2026, 3, 29) for start in stored_costs(db, "hour")) == 23
+    assert db.execute("SELECT capacity_eur FROM energy.capacity_costs WHERE month = '2026-03'").fetchone() == (
+        month["capacity_eur"],)
     if len(tariffs) == 2:  # the change splits exactly at the local midnight of the 16th
         days = stored_costs(db, "day")
         assert days[local(2026, 3, 15, 0)]["fixed_eur"] == Decimal("0.32")  # 118.50 / 365
@@ -190,7 +192,7 @@ def test_prices_that_overlap_or_are_not_a_quarter_or_an_hour_are_refused(db):
 def test_the_roles_see_money_only_through_the_views(db_url, db):
     FIXED.insert(db)
     with psycopg.connect(with_user(db_url, "energy_web"), autocommit=True) as web:
-        for view in ("costs", "daily_fees", "capacity_costs", "tariff_periods"):
+        for view in ("costs", "daily_fees", "fee_rates", "capacity_costs", "tariff_periods"):
             web.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("energy", view))).fetchall()
         for statement in ("SELECT * FROM energy.tariff", "SELECT * FROM energy.market_price",
                           "INSERT INTO energy.market_price VALUES (now(), now() + interval '1 hour', 1)",

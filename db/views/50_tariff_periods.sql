@@ -2,9 +2,8 @@
 -- and end (local midnights, in UTC), both NULL for the current one, and the factor that turns their prices into
 -- prices incl. VAT (1 when they include it already).
 CREATE OR REPLACE VIEW energy.tariff_periods AS
-SELECT t.*, p.valid_until,
-       timezone(z.zone, t.valid_from::timestamp) AS starts_at, timezone(z.zone, p.valid_until::timestamp) AS ends_at,
+SELECT t.*, timezone(z.zone, t.valid_from::timestamp) AS starts_at,
+       timezone(z.zone, t.valid_until::timestamp) AS ends_at,
        CASE WHEN t.prices_include_vat THEN 1 ELSE 1 + t.vat_rate END AS vat_factor
-FROM energy.tariff t
-CROSS JOIN (SELECT (SELECT time_zone FROM energy.settings) AS zone) z
-CROSS JOIN LATERAL (SELECT min(n.valid_from) AS valid_until FROM energy.tariff n WHERE n.valid_from > t.valid_from) p;
+FROM (SELECT t.*, lead(t.valid_from) OVER (ORDER BY t.valid_from) AS valid_until FROM energy.tariff t) t
+CROSS JOIN (SELECT (SELECT time_zone FROM energy.settings) AS zone) z;

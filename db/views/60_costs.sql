@@ -7,7 +7,7 @@
 -- gas_m3_to_kwh. import_eur: the imported energy; export_eur: what the exported energy earned (no VAT: a
 -- household's injection is no VAT-liable supply); gas_eur: the gas (NULL without a gas price); capacity_eur and
 -- fixed_eur: the period's share of the capacity tariff and of the fixed fees (the sum of its days' shares,
--- energy.daily_fees; an hour's is its day's divided by the day's 23, 24 or 25 hours; today's is the whole day's);
+-- energy.fee_rates; an hour's is its day's divided by the day's 23, 24 or 25 hours; today's is the whole day's);
 -- total_eur: what the household pays, import - export + gas + capacity + fixed (gas and capacity left out when
 -- NULL); solar_saving_eur: what the self-consumed solar energy (produced - exported) would have cost if imported,
 -- at the import price of the hour, day and night prices weighted by the registers the meter counted on in that
@@ -16,6 +16,14 @@
 CREATE OR REPLACE VIEW energy.costs AS
 WITH ids AS MATERIALIZED (
     SELECT id, name FROM energy.metric WHERE source = 'flow'
+),
+-- the contracts once per query, as double precision, as the energy is (amounts are rounded once summed)
+contracts AS MATERIALIZED (
+    SELECT t.starts_at, t.ends_at, t.vat_factor::float8 AS vat, (t.gas_kwh * t.gas_m3_to_kwh)::float8 AS gas,
+           t.import_day::float8, t.import_night::float8, t.export_day::float8, t.export_night::float8,
+           t.import_market_factor::float8, t.import_market_add::float8,
+           t.export_market_factor::float8, t.export_market_add::float8
+    FROM energy.tariff_periods t
 ),
 stored AS (
     SELECT DISTINCT a.level, a.period_start, a.period_end
@@ -39,13 +47,16 @@ periods AS (
     CROSS JOIN (SELECT (SELECT time_zone FROM energy.settings) AS zone) z
 ),
 fees AS (
-    SELECT p.level, p.period_start, p.period_end, p.zone, bool_and(f.day IS NOT NULL) AS covered,
-           CASE WHEN count(f.capacity_eur) = count(*) THEN sum(f.capacity_eur) * p.share END AS capacity_eur,
-           sum(f.fixed_eur) * p.share AS fixed_eur
+    SELECT p.level, p.period_start, p.period_end, p.zone, bool_and(r.month IS NOT NULL) AS covered,
+           CASE WHEN count(r.capacity_eur_per_day) = count(*) THEN sum(r.capacity_eur_per_day) * p.share END
+               AS capacity_eur,
+           sum(r.fixed_eur_per_day) * p.share AS fixed_eur
     FROM periods p
     -- a period spans at most 31 local days (a constant series: the planner knows how many rows it gives)
     JOIN generate_series(0, 30) n(days) ON p.first_day + n.days * interval '1 day' < p.local_end
-    LEFT JOIN energy.daily_fees f ON f.day = (p.first_day + n.days * interval '1 day')::date
+    CROSS JOIN LATERAL (SELECT (p.first_day + n.days * interval '1 day')::date AS day) d
+    LEFT JOIN energy.fee_rates r
+      ON r.month = date_trunc('month', d.day)::date AND d.day BETWEEN r.first_day AND r.last_day
     GROUP BY p.level, p.period_start, p.period_end, p.zone, p.share
 ),
 amounts AS (
@@ -85,7 +96,7 @@ amounts AS (
         ),
         -- the market price of each hour of the period, when its prices cover it: an hourly price, or four
         -- quarter-hour prices (aligned and never overlapping, so four cover it), weighted equally
-        market AS MATERIALIZED (
+        market AS (
             SELECT date_bin('1 hour', m.period_start, timestamptz '2000-01-01 00:00+00') AS hour,
                    avg(m.eur_per_kwh)::float8 AS eur_per_kwh
             FROM energy.market_price m
@@ -95,13 +106,10 @@ amounts AS (
             GROUP BY 1
             HAVING count(*) = 4 OR min(m.period_end - m.period_start) = interval '1 hour'
         ),
-        -- the contracts as double precision, as the energy is: amounts are rounded to the cent once summed
-        contract AS (
-            SELECT t.starts_at, t.ends_at, t.vat_factor::float8 AS vat, (t.gas_kwh * t.gas_m3_to_kwh)::float8 AS gas,
-                   t.import_day::float8, t.import_night::float8, t.export_day::float8, t.export_night::float8,
-                   t.import_market_factor::float8, t.import_market_add::float8,
-                   t.export_market_factor::float8, t.export_market_add::float8
-            FROM energy.tariff_periods t
+        -- the contracts valid during the period
+        contract AS MATERIALIZED (
+            SELECT * FROM contracts c
+            WHERE c.starts_at < p.period_end AND (c.ends_at IS NULL OR c.ends_at > p.period_start)
         ),
         priced AS (
             SELECT f.*, t.vat, t.gas,
