@@ -192,6 +192,7 @@ def test_prices_that_overlap_or_are_not_a_quarter_or_an_hour_are_refused(db):
 def test_the_roles_see_money_only_through_the_views(db_url, db):
     FIXED.insert(db)
     with psycopg.connect(with_user(db_url, "energy_web"), autocommit=True) as web:
+        assert web.execute("SHOW jit").fetchone() == ("off",)  # its small lookups never pay for a compilation
         for view in ("costs", "daily_fees", "fee_rates", "capacity_costs", "tariff_periods"):
             web.execute(sql.SQL("SELECT * FROM {}").format(sql.Identifier("energy", view))).fetchall()
         for statement in ("SELECT * FROM energy.tariff", "SELECT * FROM energy.market_price",
