@@ -36,8 +36,10 @@ stored AS (
           FROM (SELECT (SELECT time_zone FROM energy.settings) AS zone) z) d
 ),
 periods AS (
-    SELECT p.*, z.zone, date_trunc('day', timezone(z.zone, p.period_start)) AS first_day,
-           timezone(z.zone, p.period_end) AS local_end,
+    SELECT p.*, z.zone, timezone(z.zone, p.period_start)::date AS first_day,
+           -- the local days it spans: 1 for an hour, 1 for a day, 7 for a week, 28 to 31 for a month
+           (timezone(z.zone, p.period_end) - interval '1 microsecond')::date - timezone(z.zone, p.period_start)::date
+               + 1 AS days,
            -- an hour owes its share of its day's fees: one of the day's 23, 24 or 25 hours
            CASE WHEN p.level = 'hour'
                 THEN 3600 / date_part('epoch', energy.period_end(date_trunc('day', p.period_start, z.zone), 'day',
@@ -53,8 +55,8 @@ fees AS (
            sum(r.fixed_eur_per_day) * p.share AS fixed_eur
     FROM periods p
     -- a period spans at most 31 local days (a constant series: the planner knows how many rows it gives)
-    JOIN generate_series(0, 30) n(days) ON p.first_day + n.days * interval '1 day' < p.local_end
-    CROSS JOIN LATERAL (SELECT (p.first_day + n.days * interval '1 day')::date AS day) d
+    JOIN generate_series(0, 30) n(days) ON n.days < p.days
+    CROSS JOIN LATERAL (SELECT p.first_day + n.days AS day) d
     LEFT JOIN energy.fee_rates r
       ON r.month = date_trunc('month', d.day)::date AND d.day BETWEEN r.first_day AND r.last_day
     GROUP BY p.level, p.period_start, p.period_end, p.zone, p.share
@@ -63,8 +65,8 @@ amounts AS (
     SELECT p.level, p.period_start, p.zone, p.capacity_eur, p.fixed_eur, e.*
     FROM fees p
     CROSS JOIN LATERAL (
-        -- the period's hours: stored, and for today those not stored yet (computed once, whatever joins them)
-        WITH flows AS MATERIALIZED (
+        -- the period's hours: stored, and for today those not stored yet
+        WITH flows AS (
             SELECT a.period_start,
                    coalesce(sum(a.delta) FILTER (WHERE a.metric_id = (SELECT id FROM ids WHERE name = 'produced')),
                             0) AS produced,
@@ -98,7 +100,7 @@ amounts AS (
         -- quarter-hour prices (aligned and never overlapping, so four cover it), weighted equally
         market AS (
             SELECT date_bin('1 hour', m.period_start, timestamptz '2000-01-01 00:00+00') AS hour,
-                   avg(m.eur_per_kwh)::float8 AS eur_per_kwh
+                   avg(m.eur_per_kwh::float8) AS eur_per_kwh
             FROM energy.market_price m
             WHERE (SELECT bool_or(t.import_market_factor IS NOT NULL OR t.export_market_factor IS NOT NULL)
                    FROM energy.tariff t)
