@@ -55,7 +55,6 @@ def load(conn) -> list[int]:
     """Ten years of aggregates before DAY - 1 (the flows and the quarter hours of the meter's demand and import
     power included), and raw readings of DAY - 1 and DAY."""
     ids = [row[0] for row in conn.execute("SELECT id FROM energy.metric ORDER BY id LIMIT %s", (METRICS,))]
-    flows = [row[0] for row in conn.execute("SELECT id FROM energy.metric WHERE source = 'flow'")]
     start, history = DAY - timedelta(days=1), DAY - timedelta(days=1) - timedelta(days=3653)
     conn.execute("CALL energy.create_raw_partitions(%s, 1)", (DAY,))
     started = time.perf_counter()
@@ -64,7 +63,8 @@ def load(conn) -> list[int]:
         SELECT m.id, h, h + interval '1 hour', 3600, 3600 * 500, 500, 0, 1000, 500, 500, h, h + interval '59 min',
                CASE WHEN m.kind IN ('counter', 'amount') THEN 0.5 END
         FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
-        CROSS JOIN energy.metric m WHERE m.id = ANY(%s)""", (history, start, ids + flows))
+        CROSS JOIN energy.metric m WHERE m.id = ANY(%s)""", (history, start, ids))
+    load_flows(conn, history, start)
     conn.execute("""
         INSERT INTO energy.agg_quarter
         SELECT m.id, q, q + interval '15 minutes', 900, 900 * 500, 500, 0, 1000, 500, 500, q, q + interval '14 min'
@@ -93,6 +93,70 @@ def load(conn) -> list[int]:
     rows = conn.execute("SELECT count(*) FROM energy.raw_reading").fetchone()[0]
     print(f"loaded {rows:,} raw readings in {time.perf_counter() - started:.0f} s", flush=True)
     return ids
+
+
+def load_flows(conn, history: datetime, start: datetime) -> None:
+    """The hourly flows of those ten years: a solar curve by the hour of the day, the rest from the grid."""
+    conn.execute("""
+        INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
+                                     first_ts, last_ts, delta)
+        SELECT m.id, h, h + interval '1 hour', 1, v, v, v, v, v, v, h, h, v
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
+        CROSS JOIN energy.metric m
+        CROSS JOIN LATERAL (SELECT extract(hour FROM h) AS hour) x
+        CROSS JOIN LATERAL (SELECT CASE m.name
+            WHEN 'produced' THEN greatest(0, 3 * sin(pi() * (x.hour - 5) / 14)) * random()
+            WHEN 'imported_t1' THEN CASE WHEN x.hour BETWEEN 6 AND 20 THEN 0.6 * random() ELSE 0 END
+            WHEN 'imported_t2' THEN CASE WHEN x.hour BETWEEN 6 AND 20 THEN 0 ELSE 0.5 * random() END
+            WHEN 'exported_t1' THEN CASE WHEN x.hour BETWEEN 9 AND 16 THEN 1.5 * random() ELSE 0 END
+            WHEN 'exported_t2' THEN 0
+            ELSE 0.3 * random() END AS v) f
+        WHERE m.source = 'flow'""", (history, start))
+
+
+def bench_costs(url: str, conn) -> None:
+    """energy.costs as the dashboard reads it (role energy_web): a year of days, a day of hours and a year of months
+    over the ten years, for a fixed contract and for a dynamic one with hourly and quarter-hour market prices."""
+    first, last = DAY - timedelta(days=3654), DAY - timedelta(days=1)
+    conn.execute("""
+        INSERT INTO energy.tariff (valid_from, prices_include_vat, vat_rate, import_day, import_night, export_day,
+                                   export_night, gas_kwh, gas_m3_to_kwh, capacity_kw_year, fixed_year)
+        VALUES (%s, true, 0.06, 0.35, 0.28, 0.04, 0.03, 0.09, 10.5, 53.25, 120)""", (first.date(),))
+    queries = {"a year of days": ("day", "2025-01-01", "2026-01-01"),
+               "a day of hours": ("hour", "2025-06-01", "2025-06-02"),
+               "a year of months": ("month", "2025-01-01", "2026-01-01")}
+    with psycopg.connect(with_user(url, "energy_web"), autocommit=True) as web:
+        for contract in ("fixed", "dynamic"):
+            if contract == "dynamic":
+                switch_to_dynamic(conn, first, last)
+            for what, (level, start, end) in queries.items():
+                statement = ("SELECT * FROM energy.costs WHERE level = %s AND period_start >= %s::timestamp "
+                             "AT TIME ZONE 'Europe/Brussels' AND period_start < %s::timestamp AT TIME ZONE "
+                             "'Europe/Brussels'")
+                times = [timed(web, statement, level, start, end) * 1000 for _ in range(50)]
+                p50, p95 = percentiles(times)
+                report(f"energy.costs, {contract} contract, {what}: p50", p50, "ms", "")
+                report(f"energy.costs, {contract} contract, {what}: p95", p95, "ms", "p95 < 50 ms")
+
+
+def switch_to_dynamic(conn, first: datetime, last: datetime) -> None:
+    """Ten years of hourly day-ahead prices, quarter hours in the last year, and a dynamic contract for them."""
+    quarters = last - timedelta(days=365)
+    conn.execute("""
+        INSERT INTO energy.market_price
+        SELECT h, h + interval '1 hour', round((random() * 0.2 - 0.02)::numeric, 5)
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h""",
+                 (first, quarters))
+    conn.execute("""
+        INSERT INTO energy.market_price
+        SELECT q, q + interval '15 minutes', round((random() * 0.2 - 0.02)::numeric, 5)
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '15 minutes', interval '15 minutes') q""",
+                 (quarters, last))
+    conn.execute("""
+        UPDATE energy.tariff SET prices_include_vat = false, import_day = NULL, import_night = NULL,
+            export_day = NULL, export_night = NULL, import_market_factor = 1.08, import_market_add = 0.15,
+            export_market_factor = 0.9, export_market_add = -0.01""")
+    conn.execute("VACUUM ANALYZE energy.market_price")
 
 
 def bench_aggregation(conn) -> None:
@@ -343,6 +407,7 @@ def bench_engine() -> None:
             workdir = Path(tmp)
             metrics = load(conn)
             bench_aggregation(conn)
+            bench_costs(url, conn)
             bench_web(url, conn, metrics, workdir)
             bench_dsmr(url, workdir)
             bench_replay(url, workdir)

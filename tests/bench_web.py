@@ -26,6 +26,9 @@ ENDPOINTS = (
     ("history: days of a past month", "/api/history?level=day&date=2025-06-01"),
     ("history: months of a past year", "/api/history?level=month&date=2025-06-01"),
     ("history CSV: days of a past month", "/api/history.csv?level=day&date=2025-06-01"),
+    ("costs: today", "/api/costs"),
+    ("costs: months of a past year", "/api/costs/history?level=month&date=2025-06-01"),
+    ("costs: days of a past month", "/api/costs/history?level=day&date=2025-06-01"),
 )
 RUNNING = ("/api/today", "/api/history?level=hour", "/api/history?level=day", "/api/capacity")
 # In the page: note when the grid's import text changes, after the frame that shows it is drawn.

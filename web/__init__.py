@@ -39,12 +39,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    from web import api, auth, db, history, live, pages
+    from web import api, auth, costs, db, history, live, pages
 
     db.init_app(app)
     auth.init_app(app)
     live.init_app(app)
-    for module in (pages, api, history, live):
+    for module in (pages, api, history, live, costs):
         app.register_blueprint(module.bp)
 
     @app.after_request

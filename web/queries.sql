@@ -44,3 +44,26 @@ SELECT pg_database_size(current_database()) AS bytes;
 
 -- name: calendar
 SELECT time_zone, today FROM energy.calendar;
+
+-- Money (energy.costs): shown only when a contract covers today.
+
+-- name: tariff_today
+SELECT EXISTS (SELECT FROM energy.tariff_periods t CROSS JOIN energy.calendar c WHERE t.valid_from <= c.today)
+    AS covered;
+
+-- name: costs_today
+SELECT import_eur, export_eur, gas_eur, capacity_eur, fixed_eur, total_eur, solar_saving_eur
+FROM energy.costs WHERE level = 'today';
+
+-- name: capacity_cost
+SELECT c.month, c.average_12_months_w, c.capacity_eur
+FROM energy.capacity_costs c CROSS JOIN energy.calendar d
+WHERE c.month = to_char(d.today, 'YYYY-MM');
+
+-- name: costs_history
+SELECT local_start, import_eur, export_eur, gas_eur, capacity_eur, fixed_eur, total_eur, solar_saving_eur
+FROM energy.costs
+WHERE level = %(level)s
+  AND period_start >= timezone(energy.time_zone(), %(start)s::timestamp)
+  AND period_start < timezone(energy.time_zone(), %(end)s::timestamp)
+ORDER BY local_start;
