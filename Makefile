@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test migrate psql bench lint db-start db-stop
+.PHONY: run test migrate psql bench lint db-start db-stop install uninstall upgrade status backup restore
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,22 @@ db-start db-stop: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m stack.system test
 	$(BIN)/python -m tests.bench
+
+# Services on a home server (README "Install on a Raspberry Pi"): as root, or they print the commands to run.
+install uninstall upgrade: $(INSTALLED)
+	$(BIN)/python -m stack.services $@
+
+status: $(INSTALLED)
+	$(BIN)/python -m stack.status
+
+# make backup [RAW=1]: a dated pg_dump of everything that cannot be rebuilt (raw readings with RAW=1)
+backup: $(INSTALLED)
+	$(BIN)/python -m stack.backup dump $(if $(filter 1 yes true,$(RAW)),--raw)
+
+# make restore FILE=...: load a dump into an empty database (DATABASE_URL), then migrate it
+restore: $(INSTALLED)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/energy-....dump" >&2; exit 2; }
+	$(BIN)/python -m stack.backup restore "$(FILE)"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -121,27 +121,25 @@ def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
     return count
 
 
-# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define. The
-# statements are all written before the first runs: a DROP ... CASCADE takes with it the views that read the object,
-# and the name of an object already gone would read as a bare number.
+# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define.
 DROP_REPEATABLES = """
 DO $$
 DECLARE
-    v_drops text[];
     v_drop text;
 BEGIN
-    SELECT array_agg(format('DROP %s IF EXISTS %s CASCADE', kind, name)) INTO v_drops
-    FROM (
-        SELECT 'VIEW' AS kind, c.oid::regclass::text AS name FROM pg_class c
+    -- Every statement is written before the first runs: a CASCADE drops views that the list still names, and a
+    -- name read after its object is gone would be its bare oid.
+    FOREACH v_drop IN ARRAY ARRAY(
+        SELECT format('DROP VIEW IF EXISTS %s CASCADE', c.oid::regclass) FROM pg_class c
         WHERE c.relnamespace = 'energy'::regnamespace AND c.relkind = 'v'
           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
         UNION ALL
-        SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
+        SELECT format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                      p.oid::regprocedure)
         FROM pg_proc p
         WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
-          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-    ) AS repeatable;
-    FOREACH v_drop IN ARRAY coalesce(v_drops, '{}') LOOP
+          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'))
+    LOOP
         EXECUTE v_drop;
     END LOOP;
 END

@@ -111,6 +111,13 @@ class History:
                 return items(answer, endpoint)
 
     async def run(self, first: date) -> None:
+        """Fetch every day from first to yesterday not fetched before, newest first; then let go of the spool."""
+        try:
+            await self.fetch_all(first)
+        finally:
+            await self.writer.close()
+
+    async def fetch_all(self, first: date) -> None:
         """Fetch every day from first to yesterday not fetched before, newest first."""
         today = self.today or datetime.now(self.zone).date()
         progress = Progress(self.progress_path, self.station)

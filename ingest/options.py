@@ -41,10 +41,10 @@ class EnvDefault(argparse.Action):
         super().__init__(option_strings, dest, default=default, **kwargs)
         self.name = f"{option_strings[0]} ({env})" if option_strings else env
         self.check = check_of(type, choices)
-        if isinstance(default, str):  # read as a command-line value would be, as argparse does with its own actions
-            self.default = settings.checked(self.name, default, self.check)
         if raw := settings.text(env):
             self.default = settings.checked(self.name, raw, self.check)
+        elif isinstance(default, str):  # read as a command-line value would be, as argparse does with its own actions
+            self.default = settings.checked(self.name, default, self.check)
         if choices is not None and not isinstance(choices, range) and not self.metavar:
             self.metavar = "{" + ",".join(map(str, choices)) + "}"
         self.help = f"{self.help} [env {env}" + (f", default {default}]" if default is not None else "]")

@@ -29,6 +29,7 @@ CREATE TABLE energy.counter_hour (
     hwm_ts timestamptz NOT NULL,
     low_since timestamptz,
     low_first double precision,
+    simple boolean NOT NULL DEFAULT true,  -- no reset, re-base or implausible rise in the hour
     PRIMARY KEY (metric_id, period_start)
 );
 COMMENT ON TABLE energy.counter_hour IS
@@ -68,13 +69,15 @@ END
 $$;
 
 -- The state of a counter after a reading (energy.counter_step): the increase that reading brought, the highest
--- value seen since the last reset (hwm, when), and, while the counter sits below it, since when and from where.
+-- value seen since the last reset (hwm, when), while the counter sits below it since when and from where, and
+-- whether the step was simple (no reset, re-base or implausible rise: its energy is the rise of the hwm).
 CREATE TYPE energy.counter_state AS (
     inc double precision,
     hwm double precision,
     hwm_ts timestamptz,
     low_since timestamptz,
-    low_first double precision
+    low_first double precision,
+    simple boolean
 );
 
 -- Which source gives each flow, in order of preference, per group of flows that must come from one source together
@@ -102,3 +105,12 @@ INSERT INTO energy.flow_rule VALUES
     ('exported_t2', 'grid', 2, 'fluvius', 'energy_export_t2'),
     ('gas', 'gas', 1, 'dsmr', 'gas_volume'),
     ('gas', 'gas', 2, 'fluvius', 'gas_volume');
+
+-- Hours aggregated by an earlier version: their counters' state as far as the stored figures tell, and a redo of
+-- every hour at the next run (from raw where it is kept, from these figures where not), which also derives their
+-- flows.
+INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts)
+SELECT a.metric_id, a.period_start, coalesce(a.delta, 0), 0, NULL, a.max, a.last_ts
+FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
+WHERE m.kind = 'counter';
+INSERT INTO energy.stale_period (level, period_start) SELECT DISTINCT 'hour', period_start FROM energy.agg_hour;

@@ -1,5 +1,6 @@
 """The demo's history: on an empty database with a simulated meter, make run first imports 60 days of Mijn Fluvius
-exports of the simulated household through python -m ingest.fluvius's own path, so every view has data at once."""
+exports of the simulated household through python -m ingest.fluvius's own path, and the panels' hourly production
+as FusionSolar's history gives it; make run then aggregates them, so every view has data at once."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ import psycopg
 
 from ingest import fluvius, portal_db
 from ingest.portal_csv import ExportError
-from ingest.simulators.portal_export import exports
+from ingest.simulators.portal_export import exports, production
 from stack import settings
 
 DAYS = 60
@@ -18,6 +19,12 @@ EMPTY = """
 SELECT NOT EXISTS (SELECT FROM energy.raw_reading) AND NOT EXISTS (SELECT FROM energy.agg_hour)
    AND NOT EXISTS (SELECT FROM energy.agg_day) AND NOT EXISTS (SELECT FROM energy.agg_week)
    AND NOT EXISTS (SELECT FROM energy.agg_month)
+"""
+
+PRODUCTION = """
+INSERT INTO energy.raw_reading (ts, metric_id, value)
+SELECT %s, id, %s FROM energy.metric WHERE source = 'fusionsolar' AND name = 'energy_yield_hour'
+ON CONFLICT DO NOTHING
 """
 
 
@@ -38,6 +45,9 @@ def seed_history(database_url: str, now: datetime | None = None) -> None:
                 paths.append(Path(directory) / name)
                 paths[-1].write_text(text, encoding="utf-8-sig", newline="")
             _, new = fluvius.import_files(ingest_url, paths)
-        print(f"demo history: {new:,} readings imported", flush=True)
+        hours = production(now or datetime.now(UTC), DAYS)
+        with psycopg.connect(ingest_url, autocommit=True) as conn:  # the panels' history, as FusionSolar gives it
+            conn.cursor().executemany(PRODUCTION, hours)
+        print(f"demo history: {new + len(hours):,} readings imported", flush=True)
     except (psycopg.Error, ExportError, portal_db.CatalogError, OSError) as error:
         print(f"demo history skipped: {str(error).strip().splitlines()[0]}", flush=True)

@@ -8,6 +8,7 @@ file keeps a second make run in the same checkout from starting duplicates.
 import ctypes
 import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -15,7 +16,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
+
+import psycopg
 
 from db import cluster, migrate
 from stack import cli, demo, settings
@@ -24,6 +28,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 GRACE_SECONDS = 5  # for a child to stop after SIGTERM before it is killed
 RESTART_SECONDS = 5
 LOCK_FILE = settings.ROOT / ".local" / "run.pid"
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+PRIVATE_PORTS_FROM = 20000  # above the well-known and most registered services' ports
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 
 
@@ -91,10 +97,27 @@ def only_run(path=LOCK_FILE) -> Iterator[None]:
 
 
 def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nobody listens on now, outside the range the kernel gives outgoing connections.
+
+    A port from that range can become the local end of a connection (a collector's, to the database) in the seconds
+    before the service meant to listen on it starts; below it, only a listener can take it.
+    """
+    for port in random.sample(range(PRIVATE_PORTS_FROM, ephemeral_ports_from()), 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError("no free loopback port")
+
+
+def ephemeral_ports_from() -> int:
+    """The first port the kernel may give an outgoing connection (Linux; the IANA range elsewhere)."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
 
 
 def services() -> list[Service]:
@@ -162,6 +185,13 @@ def stop(children: list[tuple[Service, subprocess.Popen]]) -> None:
             process.wait()
 
 
+def catch_up(url: str) -> None:
+    """Aggregate what is due now rather than at the next pg_cron tick (after a downtime, or the demo's history)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CALL energy.run_aggregations()")
+    print("aggregation: caught up", flush=True)
+
+
 def main() -> int:
     """Run everything until a stop signal, then stop what was started."""
     settings.load_dotenv()
@@ -178,6 +208,7 @@ def main() -> int:
                 print(line)
             print(f"database: psql {settings.redacted(url or local.url())}   (or: make psql)", flush=True)
             demo.seed_history(url or local.url())
+            catch_up(url or local.url())
             for service in services():
                 with signals.held():
                     children.append((service, start(service)))

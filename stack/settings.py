@@ -30,15 +30,19 @@ def env_file() -> Path:
     return Path(os.environ.get("ENV_FILE") or ROOT / ".env")
 
 
-def load_dotenv() -> None:
-    """Read the settings file into the environment (what is set already wins); a line it cannot read is an error."""
-    path = env_file()
+def load_dotenv(path: Path | None = None) -> None:
+    """Read a settings file (default: the checkout's, or ENV_FILE) into the environment (what is set already
+    wins); a line it cannot read is an error, and so is a file this account may not read (PermissionError)."""
+    named = path is None and bool(os.environ.get("ENV_FILE"))
+    path = path or env_file()
     try:
         text = path.read_text()
     except FileNotFoundError:
-        if os.environ.get("ENV_FILE"):
+        if named:
             raise ConfigError(f"ENV_FILE names {path}, which does not exist") from None
         return
+    except PermissionError:
+        raise
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
     for binding in parse_stream(io.StringIO(text)):

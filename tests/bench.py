@@ -1,13 +1,17 @@
 """make bench: figures for speed and size, printed (goals in brackets), never asserted.
 
 Aggregation and dashboard latency run on 2 days of raw readings at 1 Hz for 30 metrics and 10 years of
-aggregated history; the collectors run as real processes against their simulators.
+aggregated history (flows and quarter hours included); the collectors run as real processes against their
+simulators; the telegram-to-screen delay is measured in a real browser (tests/bench_web.py); the steady state of
+the whole installation is measured on a server with durable commits (tests/bench_stack.py).
+BENCH_STACK_SECONDS sets the length of each steady-state window (default 120); `python -m tests.bench stack`
+runs that section alone.
 """
 
 import asyncio
 import os
 import random
-import statistics
+import sys
 import threading
 import time
 import urllib.request
@@ -17,6 +21,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import psycopg
+from psycopg import sql
 
 from db import migrate
 from ingest.framer import Framer
@@ -25,6 +30,8 @@ from ingest.simulators.p1 import telegram
 from ingest.spool import Reading, Spool
 from ingest.writer import Writer
 from stack.settings import with_user
+from tests.bench_stack import bench_stack, installed_settings
+from tests.bench_web import bench_delay, bench_endpoints, bench_running_hour, get_ms, percentiles
 from tests.pg import start_server, stop_server
 from tests.procs import free_port, start, stop, wait_for
 
@@ -45,7 +52,8 @@ def timed(conn, statement: str, *params) -> float:
 
 
 def load(conn) -> list[int]:
-    """Ten years of aggregates before DAY - 1, and raw readings of DAY - 1 and DAY."""
+    """Ten years of aggregates before DAY - 1 (the flows and the quarter hours of the meter's demand and import
+    power included), and raw readings of DAY - 1 and DAY."""
     ids = [row[0] for row in conn.execute("SELECT id FROM energy.metric ORDER BY id LIMIT %s", (METRICS,))]
     start, history = DAY - timedelta(days=1), DAY - timedelta(days=1) - timedelta(days=3653)
     conn.execute("CALL energy.create_raw_partitions(%s, 1)", (DAY,))
@@ -53,12 +61,24 @@ def load(conn) -> list[int]:
     conn.execute("""
         INSERT INTO energy.agg_hour
         SELECT m.id, h, h + interval '1 hour', 3600, 3600 * 500, 500, 0, 1000, 500, 500, h, h + interval '59 min',
-               CASE WHEN m.kind = 'counter' THEN 0.5 END
+               CASE WHEN m.kind IN ('counter', 'amount') THEN 0.5 END
         FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
         CROSS JOIN energy.metric m WHERE m.id = ANY(%s)""", (history, start, ids))
-    for level, source in (("day", "hour"), ("week", "day"), ("month", "day")):
-        conn.execute("CALL energy.recompute_level(%s, %s, %s, %s, %s, 'Europe/Brussels')",
-                     (level, f"energy.agg_{level}", f"energy.agg_{source}", history, start))
+    load_flows(conn, history, start)
+    conn.execute("""
+        INSERT INTO energy.agg_quarter
+        SELECT m.id, q, q + interval '15 minutes', 900, 900 * 500, 500, 0, 1000, 500, 500, q, q + interval '14 min'
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '15 minutes', interval '15 minutes') q
+        CROSS JOIN energy.metric m WHERE m.source = 'dsmr' AND m.name IN ('power_import', 'demand_avg_quarter')""",
+                 (history, start))
+    for level in ("day", "week", "month"):
+        conn.execute("CALL energy.recompute_level(%s, %s, %s, 'Europe/Brussels')", (level, history, start))
+        # in time order, as the jobs append them one period at a time (their BRIN indexes count on it)
+        table = sql.Identifier("energy", f"agg_{level}")
+        conn.execute(sql.SQL("CREATE TEMP TABLE in_order AS SELECT * FROM {} ORDER BY period_start").format(table))
+        conn.execute(sql.SQL("TRUNCATE {}").format(table))
+        conn.execute(sql.SQL("INSERT INTO {} SELECT * FROM in_order").format(table))
+        conn.execute("DROP TABLE in_order")
     conn.execute("UPDATE energy.agg_progress SET done_until = %s WHERE level IN ('hour', 'day')", (start,))
     conn.execute("UPDATE energy.agg_progress SET done_until = date_trunc(level, %s::timestamptz, 'Europe/Brussels') "
                  "WHERE level IN ('week', 'month')", (start,))
@@ -73,6 +93,70 @@ def load(conn) -> list[int]:
     rows = conn.execute("SELECT count(*) FROM energy.raw_reading").fetchone()[0]
     print(f"loaded {rows:,} raw readings in {time.perf_counter() - started:.0f} s", flush=True)
     return ids
+
+
+def load_flows(conn, history: datetime, start: datetime) -> None:
+    """The hourly flows of those ten years: a solar curve by the hour of the day, the rest from the grid."""
+    conn.execute("""
+        INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
+                                     first_ts, last_ts, delta)
+        SELECT m.id, h, h + interval '1 hour', 1, v, v, v, v, v, v, h, h, v
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
+        CROSS JOIN energy.metric m
+        CROSS JOIN LATERAL (SELECT extract(hour FROM h) AS hour) x
+        CROSS JOIN LATERAL (SELECT CASE m.name
+            WHEN 'produced' THEN greatest(0, 3 * sin(pi() * (x.hour - 5) / 14)) * random()
+            WHEN 'imported_t1' THEN CASE WHEN x.hour BETWEEN 6 AND 20 THEN 0.6 * random() ELSE 0 END
+            WHEN 'imported_t2' THEN CASE WHEN x.hour BETWEEN 6 AND 20 THEN 0 ELSE 0.5 * random() END
+            WHEN 'exported_t1' THEN CASE WHEN x.hour BETWEEN 9 AND 16 THEN 1.5 * random() ELSE 0 END
+            WHEN 'exported_t2' THEN 0
+            ELSE 0.3 * random() END AS v) f
+        WHERE m.source = 'flow'""", (history, start))
+
+
+def bench_costs(url: str, conn) -> None:
+    """energy.costs as the dashboard reads it (role energy_web): a year of days, a day of hours and a year of months
+    over the ten years, for a fixed contract and for a dynamic one with hourly and quarter-hour market prices."""
+    first, last = DAY - timedelta(days=3654), DAY - timedelta(days=1)
+    conn.execute("""
+        INSERT INTO energy.tariff (valid_from, prices_include_vat, vat_rate, import_day, import_night, export_day,
+                                   export_night, gas_kwh, gas_m3_to_kwh, capacity_kw_year, fixed_year)
+        VALUES (%s, true, 0.06, 0.35, 0.28, 0.04, 0.03, 0.09, 10.5, 53.25, 120)""", (first.date(),))
+    queries = {"a year of days": ("day", "2025-01-01", "2026-01-01"),
+               "a day of hours": ("hour", "2025-06-01", "2025-06-02"),
+               "a year of months": ("month", "2025-01-01", "2026-01-01")}
+    with psycopg.connect(with_user(url, "energy_web"), autocommit=True) as web:
+        for contract in ("fixed", "dynamic"):
+            if contract == "dynamic":
+                switch_to_dynamic(conn, first, last)
+            for what, (level, start, end) in queries.items():
+                statement = ("SELECT * FROM energy.costs WHERE level = %s AND period_start >= %s::timestamp "
+                             "AT TIME ZONE 'Europe/Brussels' AND period_start < %s::timestamp AT TIME ZONE "
+                             "'Europe/Brussels'")
+                times = [timed(web, statement, level, start, end) * 1000 for _ in range(50)]
+                p50, p95 = percentiles(times)
+                report(f"energy.costs, {contract} contract, {what}: p50", p50, "ms", "")
+                report(f"energy.costs, {contract} contract, {what}: p95", p95, "ms", "p95 < 50 ms")
+
+
+def switch_to_dynamic(conn, first: datetime, last: datetime) -> None:
+    """Ten years of hourly day-ahead prices, quarter hours in the last year, and a dynamic contract for them."""
+    quarters = last - timedelta(days=365)
+    conn.execute("""
+        INSERT INTO energy.market_price
+        SELECT h, h + interval '1 hour', round((random() * 0.2 - 0.02)::numeric, 5)
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h""",
+                 (first, quarters))
+    conn.execute("""
+        INSERT INTO energy.market_price
+        SELECT q, q + interval '15 minutes', round((random() * 0.2 - 0.02)::numeric, 5)
+        FROM generate_series(%s::timestamptz, %s::timestamptz - interval '15 minutes', interval '15 minutes') q""",
+                 (quarters, last))
+    conn.execute("""
+        UPDATE energy.tariff SET prices_include_vat = false, import_day = NULL, import_night = NULL,
+            export_day = NULL, export_night = NULL, import_market_factor = 1.08, import_market_add = 0.15,
+            export_market_factor = 0.9, export_market_add = -0.01""")
+    conn.execute("VACUUM ANALYZE energy.market_price")
 
 
 def bench_aggregation(conn) -> None:
@@ -98,19 +182,6 @@ def healthy(url: str) -> bool:
         return False
 
 
-def get_ms(url: str) -> float:
-    """Milliseconds one GET takes, body included."""
-    started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as response:
-        response.read()
-    return (time.perf_counter() - started) * 1000
-
-
-def percentiles(times: list[float]) -> tuple[float, float]:
-    """p50 and p95 of latencies."""
-    return statistics.median(times), statistics.quantiles(times, n=20)[18]
-
-
 def concurrently(url: str, clients: int = 50, each: int = 20, every: float = 0.0) -> tuple[list[float], float]:
     """Latencies of clients that each send `each` requests, one every `every` seconds from a random start within
     the first interval (0: back to back, all starting together), and the requests answered per second."""
@@ -130,20 +201,17 @@ def concurrently(url: str, clients: int = 50, each: int = 20, every: float = 0.0
     return times, len(times) / (time.perf_counter() - started)
 
 
-def bench_web(url: str, workdir: Path) -> None:
-    """Latency of the live figures and of the history charts over real HTTP on the production server: one client
-    at a time, 50 dashboards open at once (each asks for /api/live every 2 s, as the page does), and 50 clients
-    sending requests back to back (the server's saturation)."""
+def bench_web(url: str, conn, metrics: list[int], workdir: Path) -> None:
+    """Latency of every endpoint over real HTTP on the production server (one client at a time; then with a running
+    hour to add up), 50 dashboards open at once (each asks for /api/live every 2 s, as a page that cannot have a
+    live stream does), 50 clients sending requests back to back (the server's saturation), and the
+    telegram-to-screen delay."""
     port = free_port()
     server = start("web", log=workdir / "web.log", WEB_PORT=str(port), WEB_DATABASE_URL=with_user(url, "energy_web"))
     try:
         wait_for(lambda: healthy(f"http://127.0.0.1:{port}/healthz"), what="the dashboard")
-        for name, path in (("/api/live", "/api/live"), ("a year of months", "/api/history?level=month&date=2025-06-01"),
-                           ("a month of days", "/api/history?level=day&date=2025-06-01"),
-                           ("the hours of a day", "/api/history?level=hour&date=2025-06-01")):
-            p50, p95 = percentiles([get_ms(f"http://127.0.0.1:{port}{path}") for _ in range(200)])
-            report(f"dashboard {name}: p50", p50, "ms", "")
-            report(f"dashboard {name}: p95", p95, "ms", "p95 < 50 ms")
+        bench_endpoints(report, port)
+        bench_running_hour(report, conn, port, metrics)
         live = f"http://127.0.0.1:{port}/api/live"
         times, _ = concurrently(live, each=10, every=2.0)
         report("dashboard /api/live, 50 dashboards polling every 2 s: p50", percentiles(times)[0], "ms", "")
@@ -151,6 +219,7 @@ def bench_web(url: str, workdir: Path) -> None:
         times, rate = concurrently(live)
         report("dashboard /api/live, 50 clients back to back: p95", percentiles(times)[1], "ms", "")
         report("dashboard /api/live, 50 clients back to back: throughput", rate, "req/s", "")
+        bench_delay(report, url, port, workdir)
     finally:
         stop(server)
 
@@ -293,21 +362,53 @@ def bench_fluvius(server, workdir: Path) -> None:
     fluvius.import_files(with_user(url, "energy_ingest"), [path])
     report("Fluvius import of the same file again (nothing new)", len(rows) / (time.perf_counter() - started),
            "rows/s", "")
+    with psycopg.connect(url, autocommit=True) as owner:
+        now = datetime(2026, 1, 2, 3, tzinfo=UTC)
+        report("aggregating three years of imported quarter hours, empty database",
+               timed(owner, "CALL energy.run_aggregations(%s)", now), "s", "< 60 s")
+        # again, into a database that already has a month of live meter data aggregated (the late-data path)
+        owner.execute("TRUNCATE energy.raw_reading, energy.agg_hour, energy.agg_day, energy.agg_week, "
+                      "energy.agg_month, energy.counter_hour, energy.stale_period")
+        owner.execute("UPDATE energy.agg_progress SET done_until = NULL")
+        owner.execute("""
+            INSERT INTO energy.raw_reading
+            SELECT ts, m.id, 1000 + extract(epoch FROM ts - '2025-12-01Z') / 3600 * 0.4
+            FROM generate_series('2025-12-01Z'::timestamptz, '2026-01-02Z', interval '1 minute') ts
+            JOIN energy.metric m ON m.source = 'dsmr' AND m.name LIKE 'energy_%%'""")
+        owner.execute("CALL energy.run_aggregations(%s)", (now,))
+        fluvius.import_files(with_user(url, "energy_ingest"), [path])
+        report("aggregating three years of imported quarter hours, with live data",
+               timed(owner, "CALL energy.run_aggregations(%s)", now + timedelta(hours=1)), "s", "< 60 s")
 
 
-def main() -> None:
-    """Run every benchmark on a throwaway server."""
+def main(sections: list[str]) -> None:
+    """Run every benchmark on throwaway servers (python -m tests.bench stack: only the steady state)."""
     os.environ["ENV_FILE"] = os.devnull  # the developer's .env (a dashboard password) must not change the figures
-    bench_framer()
+    if sections != ["stack"]:
+        bench_framer()
+        bench_engine()
+    server, base = start_server(durable=True, options=installed_settings())
+    try:
+        migrate.migrate(server.url())  # with its pg_cron jobs, which run when their minute comes
+        with TemporaryDirectory() as tmp:
+            bench_stack(server.url(), server.server_pid, Path(tmp), report,
+                        seconds=float(os.environ.get("BENCH_STACK_SECONDS", "120")))
+    finally:
+        stop_server(server, base)
+
+
+def bench_engine() -> None:
+    """Aggregation, dashboard latency and the collectors on a server loaded with history."""
     server, base = start_server()
     try:
         url = server.url()
         migrate.migrate(url, schedule=False)
         with TemporaryDirectory() as tmp, psycopg.connect(url, autocommit=True) as conn:
             workdir = Path(tmp)
-            load(conn)
+            metrics = load(conn)
             bench_aggregation(conn)
-            bench_web(url, workdir)
+            bench_costs(url, conn)
+            bench_web(url, conn, metrics, workdir)
             bench_dsmr(url, workdir)
             bench_replay(url, workdir)
             bench_sun2000(url, workdir)
@@ -317,4 +418,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

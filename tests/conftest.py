@@ -58,3 +58,9 @@ def empty_db_url(pg_server):
     """The URL of an empty database (nothing migrated)."""
     with clone(pg_server, "template1", f"empty{next(_numbers)}") as url:
         yield url
+
+
+@pytest.fixture
+def meter(db):
+    """The day-tariff import register of the live meter, the counter most tests read."""
+    return db.execute("SELECT id FROM energy.metric WHERE source = 'dsmr' AND name = 'energy_import_t1'").fetchone()[0]

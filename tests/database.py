@@ -38,16 +38,14 @@ def write(conn: psycopg.Connection, metric: int, readings: list[tuple[datetime, 
             copy.write_row((ts, metric, value))
 
 
-def seed_counters(conn: psycopg.Connection, start: datetime, hours: int, rates: dict[tuple[str, str], float],
-                  step_minutes: int = 10) -> dict[str, list[tuple[datetime, float]]]:
-    """Counters growing at constant rates (units per hour) from start; returns each metric's readings."""
-    series = {}
-    for (source, name), rate in rates.items():
-        readings = [(start + timedelta(minutes=m), 1000.0 + rate * m / 60)
-                    for m in range(0, hours * 60 + 1, step_minutes)]
-        write(conn, metric_id(conn, source, name), readings)
-        series[name] = readings
-    return series
+def seed_counters(conn: psycopg.Connection, start: datetime, end: datetime, scale: float = 1.0,
+                  step_minutes: int = 10, base: float = 1000.0) -> None:
+    """Every flow's meter read every step from start to end (included), from base, rising at COUNTER_RATES times
+    scale."""
+    minutes = int((end - start).total_seconds() // 60)
+    for (source, name), rate in COUNTER_RATES.items():
+        write(conn, metric_id(conn, source, name), [(start + timedelta(minutes=m), base + scale * rate * m / 60)
+                                                     for m in range(0, minutes + 1, step_minutes)])
 
 
 def run_jobs(conn: psycopg.Connection, now: datetime, procedure: str = "run_aggregations") -> None:

@@ -24,8 +24,10 @@ CRON_ARGS = [
 ]
 
 
-def start_server(preload_cron: bool = True) -> tuple[testing.postgresql.Postgresql, Path]:
-    """Start a server; returns it and its base directory (to remove after stop)."""
+def start_server(preload_cron: bool = True, durable: bool = False,
+                 options: tuple[str, ...] = ()) -> tuple[testing.postgresql.Postgresql, Path]:
+    """Start a server (fsync off unless durable, as a production server has it; options: more -c name=value);
+    returns it and its base directory (to remove after stop)."""
     base = Path(tempfile.mkdtemp(prefix="brs5-test-pg-"))
     bindir = cluster.bindir()
     programs = {name: str(bindir / name) for name in ("initdb", "postgres")}
@@ -44,7 +46,8 @@ def start_server(preload_cron: bool = True) -> tuple[testing.postgresql.Postgres
     server = testing.postgresql.Postgresql(
         base_dir=str(base),
         **programs,
-        postgres_args=" ".join(["-h 127.0.0.1 -F -c logging_collector=off", *(CRON_ARGS if preload_cron else [])]),
+        postgres_args=" ".join(["-h 127.0.0.1 -c logging_collector=off", *([] if durable else ["-F"]),
+                                *(CRON_ARGS if preload_cron else []), *(f"-c {option}" for option in options)]),
     )
     return server, base
 

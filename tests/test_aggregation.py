@@ -19,7 +19,7 @@ from tests.database import (
     run_jobs,
     write,
 )
-from tests.readings import BRUSSELS, expected, local, local_period
+from tests.readings import expected, local, local_period, period_end
 
 LEVELS = ("hour", "day", "week", "month")
 
@@ -68,23 +68,9 @@ def power(db):
     return metric_id(db, "dsmr", "power_import")
 
 
-@pytest.fixture
-def meter(db):
-    return metric_id(db, "dsmr", "energy_import_t1")
-
-
 def complete(wanted: dict, level: str, now: datetime) -> dict:
     """The periods of the expectation that have ended before now."""
-    def end(start: datetime) -> datetime:
-        if level == "hour":
-            return start + timedelta(hours=1)
-        wall = start.astimezone(BRUSSELS).replace(tzinfo=None)
-        if level == "month":
-            wall = (wall.replace(day=28) + timedelta(days=4)).replace(day=1)
-        else:
-            wall += timedelta(days=1 if level == "day" else 7)
-        return wall.replace(tzinfo=BRUSSELS)
-    return {start: row for start, row in wanted.items() if end(start) <= now}
+    return {start: row for start, row in wanted.items() if period_end(start, level) <= now}
 
 
 def test_every_level_equals_an_independent_computation(db, power, meter):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stack import demo
-from tests.database import stored
+from tests.database import stored, values
 from tests.readings import BRUSSELS
 
 NOW = datetime(2026, 11, 26, 18, 44, 31, tzinfo=UTC)
@@ -30,9 +30,14 @@ def belgian_tariff(local: datetime) -> str:
 def test_an_empty_database_gets_60_days_of_plausible_history(db_url, db, simulated_meter, capsys):
     demo.seed_history(db_url, NOW)
     readings = stored(db, "fluvius")
+    production = dict(values(db, "fusionsolar", "energy_yield_hour"))
     out = capsys.readouterr().out.splitlines()
     assert out == ["empty database: importing 60 days of demo history (Mijn Fluvius exports of the simulated "
-                   "household)", f"demo history: {len(readings):,} readings imported"]
+                   "household)", f"demo history: {len(readings) + len(production):,} readings imported"]
+    # the panels: every hour of the 60 days, nothing at night, at most what 5.4 kWp can make in an hour
+    assert len(production) == 60 * 24 and min(production) == datetime(2026, 9, 27, 18, tzinfo=UTC)
+    assert all(v == 0 for ts, v in production.items() if not 6 <= ts.astimezone(BRUSSELS).hour < 20)
+    assert 0 < max(production.values()) <= 5.4
     by_metric = defaultdict(dict)
     for ts, metric, value in readings:
         by_metric[metric][ts] = value

@@ -103,3 +103,15 @@ def test_where_the_live_meter_has_data_its_figure_wins(db, imported):
         assert flows(db, "day", column) == expected
         october = sum(v for day, v in expected.items() if day.month == 10)
         assert flows(db, "month", column) == {date(2026, 10, 1): october}
+
+
+def test_the_capacity_tariff_takes_the_peak_quarter_hour_from_history(db, imported):
+    db.execute("CALL energy.run_aggregations(%s)", (NOW,))
+    october = [r for r in imported
+               if r.metric in IMPORT and r.volume is not None and r.ts.astimezone(BRUSSELS).month == 10]
+    peak = max(october, key=lambda row: row.volume)
+    row = db.execute("SELECT peak_w, peak_at, billed_w, origin FROM energy.capacity_tariff WHERE month = '2026-10'")
+    peak_w, peak_at, billed_w, origin = row.fetchone()
+    assert (peak_w, origin) == (float(peak.volume * 4000), "history")  # kWh in a quarter hour x 4 = kW
+    assert billed_w == max(peak_w, 2500)
+    assert peak_at == peak.ts.replace(minute=0)  # the hour it happened in

@@ -332,11 +332,8 @@ def test_history_waits_when_told_too_many_calls_and_resumes_after_an_interruptio
     fake.history = {day: production(day) for day in days}
     fake.history_script = ["ok", "407", "407", "html"]  # the day totals, then the first day three times refused
     sleeps = Sleeps(stop_after=8)
-    interrupted = history(fake, db_url, tmp_path, today, sleeps)
-    with pytest.raises(Interrupted):
-        asyncio.run(interrupted.run(first))
-    # its process ends and lets go of the spool; in this one the traceback keeps the writer alive until collected
-    asyncio.run(interrupted.writer.close())
+    with pytest.raises(Interrupted):  # the import lets go of its spool as it stops, so the resumed one can take it
+        asyncio.run(history(fake, db_url, tmp_path, today, sleeps).run(first))
     # pause, day totals; pause, 407, wait 60; pause, 407, wait 120; pause, 502, wait 240; pause, the 27th stored;
     # stopped in the pause before the 26th
     assert sleeps.waits == [5.0, 5.0, 60.0, 5.0, 120.0, 5.0, 240.0, 5.0, 5.0]

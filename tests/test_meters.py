@@ -174,7 +174,7 @@ def test_a_second_collector_on_one_spool_says_so_and_exits(db_url, tmp_path):
     try:
         wait_for(lambda: (tmp_path / "spool" / "dsmr.jsonl.lock").exists(), what="the first collector's lock")
         second = collector(port, db_url, tmp_path / "second", "--spool-dir", str(tmp_path / "spool"))
-        assert second.wait(timeout=30) == 2
+        assert second.wait(timeout=30) == 2  # an expected error: one line, exit code 2
         assert first.poll() is None
     finally:
         stop(first)

@@ -202,3 +202,12 @@ def test_a_database_migrated_by_a_newer_checkout_is_refused_in_one_line(empty_db
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT checksum, applied_at FROM deploy.repeatable").fetchone() == deployed
     assert schema_dump(empty_db_url) == before
+
+
+def test_objects_are_rebuilt_over_views_that_read_each_other(db_url):
+    # Dropping a view drops the views that read it (CASCADE): the ones still listed must not become bare oids.
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        report: list[str] = []
+        migrate.apply_repeatables(conn, force=True, report=report)
+        assert report == [f"objects in db/: applied {len(migrate.repeatable_files())} files"]
+        assert conn.execute("SELECT count(*) FROM energy.costs").fetchone() == (0,)

@@ -50,7 +50,8 @@ def test_every_security_definer_function_is_owned_by_a_plain_role_and_takes_no_n
         FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
         WHERE p.pronamespace = 'energy'::regnamespace AND p.prosecdef""").fetchall()
     assert {row[0].split("(")[0] for row in rows} == {
-        "energy.time_zone", "energy.hour_aggregates", "energy.hour_flows", "energy.mark_late_readings"}
+        "energy.time_zone", "energy.hour_aggregates", "energy.hour_flows", "energy.mark_late_readings",
+        "energy.quarter_aggregates"}
     for name, owner, superuser, can_login, types, source in rows:
         assert (owner, superuser, can_login) == ("energy_engine", False, False), name
         assert not set(types or []) & {"regclass", "regproc", "regprocedure", "oid", "name"}, name

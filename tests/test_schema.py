@@ -112,3 +112,9 @@ def test_every_plpgsql_function_passes_plpgsql_check(db):
             "%s::regprocedure, %s::regclass, newtable => %s)", (routine, relid, newtable))
         problems += [(routine, *row) for row in rows if row[0] == "error"]
     assert problems == []
+
+
+@pytest.mark.parametrize("moment", ["infinity", "-infinity"])
+def test_a_reading_at_no_real_moment_is_refused(db, moment):
+    with pytest.raises(psycopg.errors.CheckViolation, match="raw_reading_ts_finite"):
+        db.execute("INSERT INTO energy.raw_reading SELECT %s, id, 1 FROM energy.metric LIMIT 1", (moment,))

@@ -1,5 +1,7 @@
 """The dashboard's API against a seeded database: every figure equals what the readings imply."""
 
+import csv
+import io
 import os
 import signal
 import socket
@@ -14,7 +16,7 @@ import pytest
 from stack.settings import with_user
 from tests.database import COUNTER_RATES, metric_id, seed_counters, write
 from tests.procs import free_port, start, stop, wait_for
-from tests.readings import local
+from tests.readings import BRUSSELS, local
 from web import create_app
 
 
@@ -40,23 +42,55 @@ def test_live_power_flow(client, db):
 
 
 def test_hours_of_a_day_days_of_a_month_and_months_of_a_year(client, db):
-    seed_counters(db, local(2026, 3, 9, 22), 30, COUNTER_RATES)  # 9 March 22:00 to 11 March 04:00
+    seed_counters(db, local(2026, 3, 9, 22), local(2026, 3, 11, 4))  # 9 March 22:00 to 11 March 04:00
     db.execute("CALL energy.run_aggregations(%s)", (local(2026, 3, 11, 5),))
 
     hours = client.get("/api/history?level=hour&date=2026-03-10").get_json()
-    assert [r["label"] for r in hours["rows"]] == [f"{h:02d}:00" for h in range(24)]
+    assert (hours["start"], hours["end"], hours["time_zone"]) == ("2026-03-10", "2026-03-11", "Europe/Brussels")
+    assert [r["period_start"] for r in hours["rows"]] == [(local(2026, 3, 10) + timedelta(hours=h)).isoformat()
+                                                          for h in range(24)]
     assert hours["previous"] == "2026-03-09" and hours["next"] == "2026-03-11"
     for row in hours["rows"]:
         assert row["produced_kwh"] == 2.0 and row["imported_kwh"] == 0.75 and row["exported_kwh"] == 0.75
-        assert row["consumed_kwh"] == 2.0 and row["gas_m3"] == 0.125
+        assert row["consumed_kwh"] == 2.0 and row["gas_m3"] == 0.125 and row["complete"] is True
         assert row["self_consumption_pct"] == 62.5 and row["self_sufficiency_pct"] == 62.5
+        assert row["imported_day_kwh"] == 0.5 and row["imported_night_kwh"] == 0.25
 
     days = client.get("/api/history?level=day&date=2026-03-10").get_json()
-    assert days["title"] == "March 2026"
-    # 9 March: 22:00 to midnight, the reading at 00:00 closing the day
-    assert [(r["label"], r["produced_kwh"]) for r in days["rows"]] == [("09", 4.0), ("10", 48.0)]
+    assert (days["start"], days["end"], len(days["rows"])) == ("2026-03-01", "2026-04-01", 31)
+    # 9 March: 22:00 to midnight, the reading at 00:00 closing the day; the 11th until 04:00
+    assert [r["produced_kwh"] for r in days["rows"][7:12]] == [None, 4.0, 48.0, 8.0, None]
     months = client.get("/api/history?level=month&date=2026-03-10").get_json()
-    assert months["rows"] == []  # March is not complete
+    assert [r["produced_kwh"] for r in months["rows"]] == [None, None, 60.0] + [None] * 9
+    assert months["rows"][2]["complete"] is False  # March is not over: its days add up
+    years = client.get("/api/history?level=year&date=2026-03-10").get_json()
+    assert [(r["local_start"][:4], r["produced_kwh"]) for r in years["rows"]] == [
+        ("2022", None), ("2023", None), ("2024", None), ("2025", None), ("2026", 60.0)]
+    assert (years["previous"], years["next"]) == ("2021-01-01", "2031-01-01")
+
+
+def test_the_csv_has_the_rows_of_the_json(client, db):
+    seed_counters(db, local(2026, 3, 9, 22), local(2026, 3, 11, 4))
+    db.execute("CALL energy.run_aggregations(%s)", (local(2026, 3, 11, 5),))
+    for query in ("level=hour&date=2026-10-25", "level=day&date=2026-03-10", "level=week&date=2026-03-10"):
+        rows = client.get(f"/api/history?{query}").get_json()["rows"]
+        response = client.get(f"/api/history.csv?{query}")
+        assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+        table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        assert len(table) == len(rows) > 0
+        for line, row in zip(table, rows, strict=True):
+            assert sorted(line) == sorted(row)
+            for name, value in row.items():
+                if value is None:
+                    assert line[name] == "", name
+                elif isinstance(value, bool):
+                    assert line[name] == str(value).lower(), name
+                elif isinstance(value, float | int):
+                    assert float(line[name]) == value, name
+                elif name == "level":
+                    assert line[name] == value
+                else:
+                    assert datetime.fromisoformat(line[name]) == datetime.fromisoformat(value), name
 
 
 def test_today_so_far(client, db):
@@ -77,19 +111,28 @@ def test_today_so_far(client, db):
 
 
 def test_capacity_tariff(client, db):
+    today = db.execute("SELECT (now() AT TIME ZONE 'Europe/Brussels')::date").fetchone()[0]
+    index = today.year * 12 + today.month - 1
+    month = [datetime((index - back) // 12, (index - back) % 12 + 1, 1) for back in range(14)]  # this month and
+    # the thirteen before
     peaks = metric_id(db, "dsmr", "demand_max_month")
-    write(db, peaks, [(local(2026, 1, 5, 18, 15), 1800.0), (local(2026, 1, 20, 19, 0), 4200.0),
-                      (local(2026, 2, 2, 8, 30), 2100.0)])
-    db.execute("CALL energy.run_aggregations(%s)", (local(2026, 3, 1, 2),))
+    write(db, peaks, [(month[13].replace(day=3, tzinfo=BRUSSELS), 9000.0),  # outside the twelve months
+                      (month[11].replace(day=5, hour=18, tzinfo=BRUSSELS), 1800.0),
+                      (month[11].replace(day=20, hour=19, tzinfo=BRUSSELS), 4200.0),
+                      (month[2].replace(day=2, hour=8, tzinfo=BRUSSELS), 2100.0)])
+    db.execute("CALL energy.run_aggregations()")
     body = client.get("/api/capacity").get_json()
-    assert [(m["month"], m["peak_w"], m["billed_w"]) for m in body["months"]] == [
-        ("2026-01", 4200, 4200), ("2026-02", 2100, 2500)]
-    assert body["months"][0]["peak_at"] == local(2026, 1, 20, 19, 0).isoformat()
-    assert body["current"]["average_12_months_w"] == 3350
+    assert [m["month"] for m in body["months"]] == [f"{m:%Y-%m}" for m in reversed(month[:12])]
+    assert [m["drops_out_next"] for m in body["months"]] == [True] + [False] * 11
+    assert [(m["peak_w"], m["billed_w"]) for m in body["months"] if m["peak_w"]] == [(4200, 4200), (2100, 2500)]
+    peak_at = month[11].replace(day=20, hour=19, tzinfo=BRUSSELS)
+    assert datetime.fromisoformat(body["months"][0]["peak_at"]) == peak_at
+    assert body["months"][-1]["average_12_months_w"] == 3350
+    assert len(body["today"]) in (92, 96, 100)
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ({"level": "year"}, "level must be one of hour, day, week, month, got 'year'"),
+    ({"level": "decade"}, "level must be one of hour, day, week, month, year, got 'decade'"),
     ({"date": "yesterday"}, "date must be YYYY-MM-DD, got 'yesterday'"),
     ({"date": "2026-02-30"}, "date must be YYYY-MM-DD, got '2026-02-30'"),
     # forms date.fromisoformat also reads, which the message does not promise
@@ -107,7 +150,7 @@ def test_bad_parameters_get_400_with_a_message(client, query, message):
     assert response.get_json() == {"error": message}
 
 
-@pytest.mark.parametrize("level", ["hour", "day", "week", "month"])
+@pytest.mark.parametrize("level", ["hour", "day", "week", "month", "year"])
 def test_the_arrows_never_lead_to_a_400(client, level):
     for anchor in ("2000-01-01", "2000-01-31", "2000-03-20", "2050-06-15", "2100-10-10", "2100-12-01", "2100-12-31"):
         body = client.get(f"/api/history?level={level}&date={anchor}").get_json()
@@ -120,7 +163,8 @@ def test_the_arrows_never_lead_to_a_400(client, level):
 
 
 def test_health_and_a_missing_database(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    body = client.get("/healthz").get_json()
+    assert (body["status"], body["database"], body["problems"]) == ("ok", "ok", [])
     broken = create_app({"DATABASE_URL": "postgresql://energy_web@127.0.0.1:1/energy"}).test_client()
     assert broken.get("/healthz").status_code == 503
     assert broken.get("/api/live").get_json() == {"error": "database unavailable"}
@@ -187,9 +231,9 @@ def test_the_day_view_opens_on_the_databases_today_around_its_midnight(client, d
     zone = f"Etc/GMT{-east:+d}"  # POSIX signs: Etc/GMT-14 is 14 hours east of Greenwich
     db.execute("UPDATE energy.settings SET time_zone = %s", (zone,))
     before = datetime.now(ZoneInfo(zone)).date()
-    title = client.get("/api/history?level=hour").get_json()["title"]
+    start = client.get("/api/history?level=hour").get_json()["start"]
     after = datetime.now(ZoneInfo(zone)).date()
-    assert title in (before.isoformat(), after.isoformat())
+    assert start in (before.isoformat(), after.isoformat())
     assert date.today() not in (before, after)  # what the operating system's calendar would have opened on
 
 
@@ -208,7 +252,8 @@ def test_a_test_configuration_is_all_the_app_reads(db_url, tmp_path, monkeypatch
 
     configured = create_app().test_client()  # the same settings do reach an app built without a test configuration
     assert configured.get("/api/live").status_code == 401
-    assert configured.get("/healthz").get_json() == {"status": "degraded", "database": "unavailable"}
+    health = configured.get("/healthz").get_json()
+    assert (health["status"], health["database"]) == ("degraded", "unavailable")
 
 
 def test_the_production_server_keeps_a_few_threads_however_many_clients_wait(db_url, tmp_path):

@@ -9,7 +9,8 @@ from flask.json.provider import DefaultJSONProvider
 
 from stack import settings
 
-DEFAULTS = {"DATABASE_URL": None, "PASSWORD": None, "REFRESH_SECONDS": 2, "CLOCK": time.monotonic, "DEBUG": False}
+DEFAULTS = {"DATABASE_URL": None, "PASSWORD": None, "CLOCK": time.monotonic, "DEBUG": False, "REFRESH_SECONDS": 1,
+            "LIVE_STREAMS": 8}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
@@ -38,12 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
-    from web import api, auth, db, pages
+    from web import api, auth, costs, db, history, live, pages
 
     db.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
+    live.init_app(app)
+    for module in (pages, api, history, live, costs):
+        app.register_blueprint(module.bp)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -1,7 +1,8 @@
 """python -m web: serve the dashboard with waitress (127.0.0.1:8080 unless WEB_HOST / WEB_PORT say otherwise).
 
-waitress is pure Python and bounded: a fixed number of worker threads (one per pooled database connection) and
-a cap on open connections: an idle client costs a socket, not a thread.
+waitress is pure Python and bounded: a fixed number of worker threads (one per pooled database connection, plus
+one per live stream, whose number is capped) and a cap on open connections: an idle client costs a socket, not a
+thread.
 """
 
 import logging
@@ -17,6 +18,16 @@ CONNECTION_LIMIT = 500
 IDLE_SECONDS = 60
 
 
+def streams_closed_first(hub, shutdown):
+    """waitress's shutdown, which waits for its threads, after ending the live streams that hold some of them
+    (they would otherwise keep them until their next heartbeat)."""
+    def close_streams_and_shut_down(*args, **kwargs):
+        """End the streams, then shut down as waitress does."""
+        hub.close()
+        return shutdown(*args, **kwargs)
+    return close_streams_and_shut_down
+
+
 def main() -> int:
     """Serve until stopped."""
     settings.load_dotenv()
@@ -24,13 +35,16 @@ def main() -> int:
     port = settings.setting("WEB_PORT", settings.port, 8080)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
-    server = waitress.create_server(app, host=host, port=port, threads=db.POOL_SIZE, ident="brs5-energy",
-                                    connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True,
+    hub = app.extensions["live"]
+    server = waitress.create_server(app, host=host, port=port, threads=db.POOL_SIZE + hub.max_streams,
+                                    ident="brs5-energy", connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True,
                                     channel_timeout=IDLE_SECONDS)
+    server.task_dispatcher.shutdown = streams_closed_first(hub, server.task_dispatcher.shutdown)
     print(f"dashboard: http://{host}:{port}/", flush=True)
     try:
         server.run()  # returns on Ctrl-C (and SIGTERM, which cli.run turns into Ctrl-C)
     finally:
+        hub.close()
         app.extensions["pool"].close()
     return 0
 

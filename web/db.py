@@ -1,8 +1,11 @@
 """The dashboard's database access: a small pool of read-only connections and the named queries."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from flask import Flask, current_app
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -28,10 +31,22 @@ def init_app(app: Flask) -> None:
                                             check=ConnectionPool.check_connection)
 
 
-def fetch(name: str, **params) -> list[dict]:
-    """Run a named query and return its rows as dicts."""
+@contextmanager
+def connection() -> Iterator[psycopg.Connection]:
+    """A pooled connection for the length of a request's queries."""
     pool: ConnectionPool = current_app.extensions["pool"]
     if pool.closed:
         pool.open()
     with pool.connection() as conn:
+        yield conn
+
+
+def fetch(name: str, **params) -> list[dict]:
+    """Run a named query and return its rows as dicts."""
+    with connection() as conn:
         return conn.execute(QUERIES[name], params or None).fetchall()
+
+
+def one(rows: list[dict]) -> dict | None:
+    """The single row of a one-row view, or None."""
+    return rows[0] if rows else None

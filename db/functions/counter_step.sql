@@ -19,27 +19,28 @@ DECLARE
     v_next energy.counter_state;
 BEGIN
     IF p_state IS NULL OR p_state.hwm IS NULL THEN
-        RETURN ROW(0, p_value, p_ts, NULL, NULL)::energy.counter_state;
+        RETURN ROW(0, p_value, p_ts, NULL, NULL, true)::energy.counter_state;
     END IF;
     IF p_value >= p_state.hwm THEN
         v_hours := extract(epoch FROM p_ts - p_state.hwm_ts) / 3600;
-        v_next := ROW(p_value - p_state.hwm, p_value, p_ts, NULL, NULL)::energy.counter_state;
+        v_next := ROW(p_value - p_state.hwm, p_value, p_ts, NULL, NULL, true)::energy.counter_state;
         IF p_max_rise IS NOT NULL AND v_next.inc > p_max_rise * greatest(v_hours, 1.0 / 3600) THEN
             v_next.inc := 0;  -- implausibly fast: not energy
+            v_next.simple := false;
         END IF;
         RETURN v_next;
     END IF;
     IF p_state.low_since IS NULL THEN
-        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_ts, p_value)::energy.counter_state;
+        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_ts, p_value, true)::energy.counter_state;
     END IF;
     IF p_ts - p_state.low_since < interval '1 hour' THEN
-        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_state.low_since, p_state.low_first)::energy.counter_state;
+        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_state.low_since, p_state.low_first, true)::energy.counter_state;
     END IF;
     -- Low for an hour: a reset (new count from zero) or a re-based register.
     v_hours := extract(epoch FROM p_state.low_since - p_state.hwm_ts) / 3600;
     IF p_max_rise IS NULL OR p_state.low_first <= p_max_rise * greatest(v_hours, 1.0 / 3600) THEN
-        RETURN ROW(p_value, p_value, p_ts, NULL, NULL)::energy.counter_state;
+        RETURN ROW(p_value, p_value, p_ts, NULL, NULL, false)::energy.counter_state;
     END IF;
-    RETURN ROW(greatest(p_value - p_state.low_first, 0), p_value, p_ts, NULL, NULL)::energy.counter_state;
+    RETURN ROW(greatest(p_value - p_state.low_first, 0), p_value, p_ts, NULL, NULL, false)::energy.counter_state;
 END
 $$;

@@ -1,12 +1,12 @@
 -- Walks every counter's raw readings in [p_from, p_to) in time order through energy.counter_step, starting from
 -- the state stored after the counter's last hour before p_from. Per local hour with readings: the rise between
 -- its first and last reading, the step into its first reading (gap_in, from the previous reading at gap_from),
--- and the state after its last reading.
+-- the state after its last reading, and whether every step in it was simple.
 CREATE OR REPLACE FUNCTION energy.counter_walk(p_from timestamptz, p_to timestamptz, p_tz text)
 RETURNS TABLE (
     metric_id integer, period_start timestamptz, rise double precision, gap_in double precision,
     gap_from timestamptz, hwm double precision, hwm_ts timestamptz, low_since timestamptz,
-    low_first double precision
+    low_first double precision, simple boolean
 )
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -32,7 +32,7 @@ BEGIN
             END IF;
             v_metric := v_reading.metric_id;
             v_hour := NULL;
-            SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first)::energy.counter_state AS state, a.last_ts
+            SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true)::energy.counter_state AS state, a.last_ts
             INTO v_entering
             FROM energy.counter_hour c
             JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
@@ -53,8 +53,10 @@ BEGIN
             rise := 0;
             gap_in := v_state.inc;
             gap_from := v_prev_ts;
+            simple := v_state.simple;
         ELSE
             rise := rise + v_state.inc;
+            simple := simple AND v_state.simple;
         END IF;
         hwm := v_state.hwm;
         hwm_ts := v_state.hwm_ts;

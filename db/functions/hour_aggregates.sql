@@ -11,7 +11,7 @@ RETURNS TABLE (
     first double precision, last double precision, first_ts timestamptz, last_ts timestamptz,
     delta double precision, estimated boolean,
     rise double precision, gap_in double precision, gap_from timestamptz,
-    hwm double precision, hwm_ts timestamptz, low_since timestamptz, low_first double precision
+    hwm double precision, hwm_ts timestamptz, low_since timestamptz, low_first double precision, simple boolean
 )
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -23,6 +23,7 @@ BEGIN
         SELECT r.metric_id, r.ts, r.value, date_trunc('hour', r.ts, p_tz) AS hour
         FROM energy.raw_reading r
         WHERE r.ts >= p_from AND r.ts < p_to
+          AND r.metric_id NOT IN (SELECT id FROM energy.metric WHERE source = 'flow')  -- derived, never read
     ),
     -- Each reading holds until the next one in its hour, or the hour's end (or p_to, for the running hour).
     held AS (
@@ -49,7 +50,7 @@ BEGIN
                    / nullif(extract(epoch FROM s.first_ts - c.gap_from), 0), 0)
            END,
            false,
-           c.rise, c.gap_in, c.gap_from, c.hwm, c.hwm_ts, c.low_since, c.low_first
+           c.rise, c.gap_in, c.gap_from, c.hwm, c.hwm_ts, c.low_since, c.low_first, c.simple
     FROM stats s
     JOIN energy.metric m ON m.id = s.metric_id
     LEFT JOIN energy.counter_walk(p_from, p_to, p_tz) c ON c.metric_id = s.metric_id AND c.period_start = s.hour;

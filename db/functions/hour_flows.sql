@@ -7,18 +7,20 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH present AS (
-        SELECT r.flow, r.grp, r.priority, r.source, a.period_start, a.delta, a.estimated
+        SELECT r.flow, r.grp, r.priority, r.source, a.period_start, a.delta, a.estimated, a.n
         FROM energy.flow_rule r
         JOIN energy.metric m ON m.source = r.source AND m.name = r.metric
-        JOIN (SELECT h.metric_id, h.period_start, h.delta, h.estimated FROM energy.agg_hour h WHERE NOT p_running
+        JOIN (SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n FROM energy.agg_hour h WHERE NOT p_running
               UNION ALL
-              SELECT h.metric_id, h.period_start, h.delta, h.estimated FROM energy.agg_hour_running h WHERE p_running
+              SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n FROM energy.agg_hour_running h
+              WHERE p_running
         ) a ON a.metric_id = m.id
         WHERE a.period_start >= p_from AND a.period_start < p_to AND a.delta IS NOT NULL
     ),
     winner AS (
+        -- readings of its own win over a share spread across a gap, then the order of preference
         SELECT DISTINCT ON (grp, period_start) grp, period_start, source
-        FROM present ORDER BY grp, period_start, priority
+        FROM present ORDER BY grp, period_start, n = 0, priority
     )
     SELECT r.flow, w.period_start, coalesce(p.delta, 0), coalesce(p.estimated, false), w.source
     FROM winner w

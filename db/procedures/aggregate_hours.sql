@@ -17,6 +17,9 @@ BEGIN
     SELECT done_until INTO v_done FROM energy.agg_progress WHERE level = 'hour' FOR UPDATE;
     -- The cleanup waits for this run (and this run for it): raw data is never dropped under a recompute.
     SELECT done_until INTO v_raw_from FROM energy.agg_progress WHERE level = 'raw' FOR SHARE;
+    -- Late readings below the cleanup horizon live in the default partition and are removed once folded in: no
+    -- writer may add one between the reading and the removal (writers to the daily partitions never wait).
+    LOCK TABLE energy.raw_reading_default IN SHARE ROW EXCLUSIVE MODE;
 
     -- Late hours first, in time order, so that each continues from settled counter states. Runs of consecutive
     -- hours that need the same treatment are done together.
@@ -24,15 +27,22 @@ BEGIN
         WITH taken AS (
             DELETE FROM energy.stale_period WHERE level = 'hour' AND period_start < v_target RETURNING period_start
         ),
+        late AS (
+            SELECT DISTINCT t.period_start AS hour FROM taken t WHERE t.period_start < coalesce(v_done, '-infinity')
+        ),
+        -- the late hours that already hold readings of their own (one range scan, not one lookup per hour)
+        holding AS (
+            SELECT DISTINCT a.period_start
+            FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
+            WHERE a.n > 0 AND m.source <> 'flow'
+              AND a.period_start >= (SELECT min(hour) FROM late) AND a.period_start <= (SELECT max(hour) FROM late)
+        ),
         hours AS (
-            SELECT DISTINCT t.period_start AS hour,
-                   CASE WHEN t.period_start >= coalesce(v_raw_from, '-infinity') THEN 'recompute'
-                        WHEN EXISTS (SELECT FROM energy.agg_hour a JOIN energy.metric m ON m.id = a.metric_id
-                                     WHERE a.period_start = t.period_start AND a.n > 0 AND m.source <> 'flow')
-                        THEN 'merge'
+            SELECT l.hour,
+                   CASE WHEN l.hour >= coalesce(v_raw_from, '-infinity') THEN 'recompute'
+                        WHEN h.period_start IS NOT NULL THEN 'merge'
                         ELSE 'fresh' END AS how
-            FROM taken t
-            WHERE t.period_start < coalesce(v_done, '-infinity')
+            FROM late l LEFT JOIN holding h ON h.period_start = l.hour
         ),
         grouped AS (
             SELECT h.*, h.hour - (row_number() OVER (PARTITION BY h.how ORDER BY h.hour)) * interval '1 hour' AS run
@@ -47,7 +57,7 @@ BEGIN
             CALL energy.recompute_hours(v_run.run_from, v_run.run_to, v_tz);
             IF v_run.how = 'fresh' THEN
                 -- Their days were cleaned: the readings now live in the aggregates only.
-                DELETE FROM energy.raw_reading WHERE ts >= v_run.run_from AND ts < v_run.run_to;
+                DELETE FROM energy.raw_reading_default WHERE ts >= v_run.run_from AND ts < v_run.run_to;
             END IF;
         END IF;
     END LOOP;

@@ -17,11 +17,14 @@ BEGIN
     FOR v_day IN SELECT d::date FROM generate_series(v_today - 1, v_today + p_days_ahead, interval '1 day') d LOOP
         v_name := 'raw_reading_' || to_char(v_day, 'YYYYMMDD');
         CONTINUE WHEN to_regclass('energy.' || v_name) IS NOT NULL;
+        v_start := timezone(v_tz, v_day::timestamp);
+        v_end := timezone(v_tz, (v_day + 1)::timestamp);
+        -- Never below the cleanup horizon (a clock that went back): late readings there wait in the default
+        -- partition for energy.aggregate_hours, and a partition would be dropped with them.
+        CONTINUE WHEN v_end <= (SELECT done_until FROM energy.agg_progress WHERE level = 'raw');
         -- A writer that already routed a row to the default partition would fail once the new partition is
         -- attached: writers wait for the instant the partition takes (and they keep no lock this waits for).
         LOCK TABLE energy.raw_reading IN SHARE MODE;
-        v_start := timezone(v_tz, v_day::timestamp);
-        v_end := timezone(v_tz, (v_day + 1)::timestamp);
         BEGIN
             EXECUTE format('CREATE TABLE energy.%I (LIKE energy.raw_reading INCLUDING ALL)', v_name);
             EXECUTE format(

@@ -18,8 +18,9 @@ DECLARE
     v_gap_in double precision;
     v_before boolean;
     v_had_before boolean;
+    v_simple boolean;
 BEGIN
-    DELETE FROM energy.raw_reading r USING energy.agg_hour a
+    DELETE FROM energy.raw_reading_default r USING energy.agg_hour a
     WHERE r.ts >= p_from AND r.ts < p_to AND a.metric_id = r.metric_id
       AND a.period_start = date_trunc('hour', r.ts, p_tz) AND r.ts BETWEEN a.first_ts AND a.last_ts;
 
@@ -38,22 +39,25 @@ BEGIN
     TRUNCATE fresh_hour;
     INSERT INTO fresh_hour
     SELECT h.* FROM energy.hour_aggregates(p_from, p_to, p_tz) h
-    WHERE NOT EXISTS (SELECT FROM merged_pair p WHERE p.metric_id = h.metric_id);
+    WHERE NOT EXISTS (SELECT FROM merged_pair p WHERE p.metric_id = h.metric_id AND p.hour = h.period_start);
     DELETE FROM energy.agg_hour a USING fresh_hour f
     WHERE a.metric_id = f.metric_id AND a.period_start = f.period_start;
+    DELETE FROM energy.counter_hour c USING fresh_hour f
+    WHERE c.metric_id = f.metric_id AND c.period_start = f.period_start;
     INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
                                  first_ts, last_ts, delta, estimated)
     SELECT metric_id, period_start, period_end, n, sum, avg, min, max, first, last, first_ts, last_ts, delta, estimated
     FROM fresh_hour;
-    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since, low_first)
-    SELECT metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since, low_first
+    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since,
+                                     low_first, simple)
+    SELECT metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since, low_first, simple
     FROM fresh_hour WHERE rise IS NOT NULL;
 
     -- Stored hours extended by readings before or after the ones they counted, in time order.
     FOR v_pair IN
         SELECT p.metric_id, p.hour, m.kind, m.max_rise_per_hour AS max_rise, a.first_ts, a.last_ts, a.first, a.last,
                a.avg * extract(epoch FROM a.period_end - a.first_ts) AS integral, a.period_end,
-               c.rise, c.gap_in, c.hwm, c.hwm_ts, c.low_since, c.low_first
+               c.rise, c.gap_in, c.hwm, c.hwm_ts, c.low_since, c.low_first, c.simple
         FROM merged_pair p
         JOIN energy.metric m ON m.id = p.metric_id
         JOIN energy.agg_hour a ON a.metric_id = p.metric_id AND a.period_start = p.hour
@@ -66,8 +70,9 @@ BEGIN
         v_gap_in := v_pair.gap_in;
         v_before := true;
         v_had_before := false;
+        v_simple := coalesce(v_pair.simple, true);
         -- The state before the hour's first known reading, for readings that come before it.
-        v_walk := (SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first)::energy.counter_state
+        v_walk := (SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true)::energy.counter_state
                     FROM energy.counter_hour c
                     WHERE c.metric_id = v_pair.metric_id AND c.period_start < v_pair.hour
                     ORDER BY c.period_start DESC LIMIT 1);
@@ -82,6 +87,7 @@ BEGIN
                 v_integral := v_integral + v_late.value
                     * extract(epoch FROM least(coalesce(v_late.next_ts, v_pair.first_ts), v_pair.first_ts) - v_late.ts);
                 v_walk := energy.counter_step(v_walk, v_late.ts, v_late.value, v_pair.max_rise);
+                v_simple := v_simple AND v_walk.simple;
                 IF v_late.ts = (SELECT min(ts) FROM energy.raw_reading
                                 WHERE metric_id = v_pair.metric_id AND ts >= v_pair.hour AND ts < v_pair.first_ts) THEN
                     v_gap_in := v_walk.inc;
@@ -92,12 +98,13 @@ BEGIN
                 IF v_before THEN
                     -- the stored hour's last value held to the end: now only until this reading
                     v_integral := v_integral - v_pair.last * extract(epoch FROM v_pair.period_end - v_late.ts);
-                    v_state := ROW(0, v_pair.hwm, v_pair.hwm_ts, v_pair.low_since, v_pair.low_first)::energy.counter_state;
+                    v_state := ROW(0, v_pair.hwm, v_pair.hwm_ts, v_pair.low_since, v_pair.low_first, true)::energy.counter_state;
                     v_before := false;
                 END IF;
                 v_integral := v_integral + v_late.value
                     * extract(epoch FROM coalesce(v_late.next_ts, v_pair.period_end) - v_late.ts);
                 v_state := energy.counter_step(v_state, v_late.ts, v_late.value, v_pair.max_rise);
+                v_simple := v_simple AND v_state.simple;
                 v_rise_after := v_rise_after + v_state.inc;
             END IF;
         END LOOP;
@@ -125,7 +132,7 @@ BEGIN
         WHERE a.metric_id = v_pair.metric_id AND a.period_start = v_pair.hour;
         IF v_pair.kind = 'counter' THEN
             UPDATE energy.counter_hour c SET
-                rise = v_rise_before + c.rise + v_rise_after, gap_in = v_gap_in,
+                rise = v_rise_before + c.rise + v_rise_after, gap_in = v_gap_in, simple = v_simple,
                 hwm = CASE WHEN v_before THEN c.hwm ELSE v_state.hwm END,
                 hwm_ts = CASE WHEN v_before THEN c.hwm_ts ELSE v_state.hwm_ts END,
                 low_since = CASE WHEN v_before THEN c.low_since ELSE v_state.low_since END,
@@ -134,7 +141,7 @@ BEGIN
         END IF;
     END LOOP;
 
-    DELETE FROM energy.raw_reading WHERE ts >= p_from AND ts < p_to;
+    DELETE FROM energy.raw_reading_default WHERE ts >= p_from AND ts < p_to;
     CALL energy.spread_counter_steps(p_from, p_to, p_tz);
 END
 $$;

@@ -12,6 +12,7 @@ DECLARE
     v_target timestamptz;
     v_from timestamptz;
     v_start timestamptz;
+    v_end timestamptz;
 BEGIN
     SELECT s.agg_table, sp.done_until INTO v_source_table, v_source_done
     FROM energy.agg_level l
@@ -28,13 +29,22 @@ BEGIN
     -- Complete periods: ended before p_now and made only of source periods already aggregated.
     v_target := date_trunc(p_level, least(p_now, v_source_done), v_tz);
 
-    FOR v_start IN
+    -- Stale periods first, consecutive ones together (three years of imported history are one pass, not 1,000).
+    FOR v_start, v_end IN
         WITH taken AS (
             DELETE FROM energy.stale_period WHERE level = p_level AND period_start < v_target RETURNING period_start
+        ),
+        stale AS (
+            SELECT DISTINCT period_start AS start, energy.period_end(period_start, p_level, v_tz) AS finish
+            FROM taken WHERE period_start < coalesce(v_done, '-infinity')
+        ),
+        runs AS (
+            SELECT s.*, count(*) FILTER (WHERE s.follows IS DISTINCT FROM true) OVER (ORDER BY s.start) AS run
+            FROM (SELECT st.*, lag(st.finish) OVER (ORDER BY st.start) = st.start AS follows FROM stale st) s
         )
-        SELECT DISTINCT period_start FROM taken WHERE period_start < coalesce(v_done, '-infinity') ORDER BY 1
+        SELECT min(start), max(finish) FROM runs GROUP BY run ORDER BY 1
     LOOP
-        CALL energy.recompute_level(p_level, v_start, energy.period_end(v_start, p_level, v_tz), v_tz);
+        CALL energy.recompute_level(p_level, v_start, v_end, v_tz);
     END LOOP;
 
     IF v_done IS NULL THEN

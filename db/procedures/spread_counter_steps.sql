@@ -13,6 +13,15 @@ DECLARE
     v_counter record;
     v_span_from timestamptz;
     v_span_to timestamptz;
+    v_prev record;
+    v_in energy.counter_state;
+    v_new energy.counter_state;
+    v_gap double precision;
+    v_hour record;
+    v_last timestamptz;
+    v_prev_ts timestamptz;
+    v_knot energy.counter_state;
+    v_rise double precision;
 BEGIN
     FOR v_counter IN
         SELECT m.id, m.max_rise_per_hour,
@@ -20,22 +29,70 @@ BEGIN
                 WHERE c.metric_id = m.id AND c.period_start >= p_to ORDER BY c.period_start LIMIT 1) AS next_hour
         FROM energy.metric m WHERE m.kind = 'counter'
     LOOP
-        -- The step into each hour from the previous reading, re-derived from the state stored before it: merged
-        -- late readings may have changed that state, and the next stored hour after p_to follows it too.
-        UPDATE energy.counter_hour c SET gap_in = coalesce((energy.counter_step(prev.state, a.first_ts, a.first,
-                                                                                v_counter.max_rise_per_hour)).inc, 0),
-                                         gap_from = prev.last_ts
-        FROM energy.agg_hour a
-        LEFT JOIN LATERAL (
-            SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first)::energy.counter_state AS state, pa.last_ts
-            FROM energy.counter_hour p
-            JOIN energy.agg_hour pa ON pa.metric_id = p.metric_id AND pa.period_start = p.period_start
-            WHERE p.metric_id = v_counter.id AND p.period_start < a.period_start
-            ORDER BY p.period_start DESC LIMIT 1
-        ) prev ON true
-        WHERE c.metric_id = v_counter.id AND c.period_start >= p_from
-          AND c.period_start <= coalesce(v_counter.next_hour, p_to)
-          AND a.metric_id = c.metric_id AND a.period_start = c.period_start;
+        -- Each hour's step in and rise, re-derived in time order from the state before it: late readings may
+        -- have changed that state, also for stored hours after p_to whose raw data is gone. A simple hour (no
+        -- reset, re-base or implausible rise) counts the rise of the counter's high-water mark, which its first,
+        -- max and last readings give for any state before it; for the others only the step in is re-derived.
+        -- The walk goes on past p_to until an hour comes out as it was.
+        SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first, true)::energy.counter_state AS state,
+               pa.last_ts
+        INTO v_prev
+        FROM energy.counter_hour p
+        JOIN energy.agg_hour pa ON pa.metric_id = p.metric_id AND pa.period_start = p.period_start
+        WHERE p.metric_id = v_counter.id AND p.period_start < p_from
+        ORDER BY p.period_start DESC LIMIT 1;
+        v_in := v_prev.state;
+        v_prev_ts := v_prev.last_ts;
+        v_last := p_to - interval '1 hour';
+        FOR v_hour IN
+            SELECT c.*, a.first, a.first_ts, a.max, a.last, a.last_ts
+            FROM energy.counter_hour c
+            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
+            WHERE c.metric_id = v_counter.id AND c.period_start >= p_from
+            ORDER BY c.period_start
+        LOOP
+            v_new := ROW(v_hour.rise, v_hour.hwm, v_hour.hwm_ts, v_hour.low_since, v_hour.low_first,
+                         v_hour.simple)::energy.counter_state;
+            IF v_hour.simple THEN
+                v_gap := CASE WHEN v_in.hwm IS NULL THEN 0 ELSE greatest(v_hour.first - v_in.hwm, 0) END;
+                v_new.inc := greatest(v_hour.max - greatest(coalesce(v_in.hwm, v_hour.first), v_hour.first), 0);
+                v_new.hwm := greatest(coalesce(v_in.hwm, v_hour.max), v_hour.max);
+                IF v_in.hwm IS NOT NULL AND v_hour.max <= v_in.hwm THEN
+                    v_new.hwm_ts := v_in.hwm_ts;
+                END IF;
+                IF v_hour.last >= v_new.hwm THEN
+                    v_new.low_since := NULL;
+                    v_new.low_first := NULL;
+                ELSIF v_new.low_since IS NULL THEN
+                    v_new.low_since := v_hour.last_ts;
+                    v_new.low_first := v_hour.last;
+                END IF;
+            ELSE
+                -- A reset or an implausible rise was judged from the state stored before it: walk the hour's
+                -- first, highest and last readings from the state it has now, and keep the larger rise (a reset's
+                -- count of the new meter is not in the knots; a rise judged implausible against a glitch is).
+                v_knot := energy.counter_step(v_in, v_hour.first_ts, v_hour.first, v_counter.max_rise_per_hour);
+                v_gap := coalesce(v_knot.inc, 0);
+                v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.max, v_counter.max_rise_per_hour);
+                v_rise := v_knot.inc;
+                v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.last, v_counter.max_rise_per_hour);
+                v_new.inc := greatest(v_hour.rise, v_rise + v_knot.inc);
+                v_new.hwm := greatest(v_hour.hwm, v_knot.hwm);
+            END IF;
+            EXIT WHEN v_hour.period_start >= p_to AND v_gap = v_hour.gap_in
+                AND v_new.inc = v_hour.rise AND v_new.hwm = v_hour.hwm
+                AND v_hour.gap_from IS NOT DISTINCT FROM v_prev_ts;
+            UPDATE energy.counter_hour c
+            SET gap_in = v_gap, gap_from = v_prev_ts, rise = v_new.inc, hwm = v_new.hwm, hwm_ts = v_new.hwm_ts,
+                low_since = v_new.low_since, low_first = v_new.low_first
+            WHERE c.metric_id = v_counter.id AND c.period_start = v_hour.period_start;
+            v_last := greatest(v_last, v_hour.period_start);
+            v_in := ROW(0, v_new.hwm, v_new.hwm_ts, v_new.low_since, v_new.low_first, true)::energy.counter_state;
+            v_prev_ts := v_hour.last_ts;
+        END LOOP;
+        -- the next stored hour after those, whose step in now starts from the last of them
+        v_counter.next_hour := (SELECT min(c.period_start) FROM energy.counter_hour c
+                                WHERE c.metric_id = v_counter.id AND c.period_start > v_last);
 
         -- The hours whose delta can change: from where the first step touching [p_from, p_to) starts to the hour
         -- where the step after it ends.
@@ -44,7 +101,7 @@ BEGIN
         INTO v_span_from, v_span_to
         FROM energy.counter_hour c
         WHERE c.metric_id = v_counter.id
-          AND c.period_start >= p_from AND c.period_start <= coalesce(v_counter.next_hour, p_to);
+          AND c.period_start >= p_from AND c.period_start <= coalesce(v_counter.next_hour, v_last + interval '1 hour');
         -- Hours in range that lost their readings keep no row of their own unless a step spans them.
         DELETE FROM energy.agg_hour a
         WHERE a.metric_id = v_counter.id AND a.n = 0 AND a.period_start >= v_span_from AND a.period_start < v_span_to;
@@ -57,7 +114,7 @@ BEGIN
               AND a.first_ts > v_span_from AND c.gap_from < v_span_to
             UNION ALL
             -- the step from the last stored hour into a reading of an hour not stored yet (the running one)
-            SELECT (energy.counter_step(ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first), r.ts, r.value,
+            SELECT (energy.counter_step(ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true), r.ts, r.value,
                                         v_counter.max_rise_per_hour)).inc, a.last_ts, r.ts
             FROM (SELECT * FROM energy.counter_hour WHERE metric_id = v_counter.id
                   ORDER BY period_start DESC LIMIT 1) c

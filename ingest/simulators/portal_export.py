@@ -9,6 +9,7 @@ Once a month the household draws a peak, the quarter hour the capacity tariff co
 from datetime import UTC, datetime, timedelta
 
 from ingest.simulators.household import BRUSSELS, Household, tariff
+from ingest.simulators.inverter import InverterModel
 
 STEP = 60  # seconds per simulation step
 QUARTER, HOUR = timedelta(minutes=15), timedelta(hours=1)
@@ -67,3 +68,16 @@ def exports(end: datetime, days: int) -> dict[str, str]:
     return {f"Verbruikshistoriek_elektriciteit_541448800000000001_{span}_kwartiertotalen.csv":
             "\r\n".join(electricity) + "\r\n",
             f"Verbruikshistoriek_gas_541448800000000002_{span}_uurtotalen.csv": "\r\n".join(gas) + "\r\n"}
+
+
+def production(end: datetime, days: int) -> list[tuple[datetime, float]]:
+    """The panels' energy per hour (kWh, at the hour's start) over the same days, as FusionSolar's history gives it."""
+    end = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours, ts = [], end - timedelta(days=days)
+    model = InverterModel(now=ts)
+    while ts < end:
+        minutes = (ts + timedelta(seconds=STEP * i) for i in range(int(HOUR.total_seconds()) // STEP))
+        watts = [model.active_power(minute)[1] for minute in minutes]
+        hours.append((ts, round(sum(watts) * STEP / 3.6e6, 3)))
+        ts += HOUR
+    return hours
