@@ -265,9 +265,6 @@ def solar_day(day: int, first: float) -> list[tuple[datetime, float]]:
     return [(local(2026, 7, day, 6) + timedelta(minutes=5 * i), round(first + 0.25 * i, 3)) for i in range(145)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "the source choice per hour still prefers the inverter's spread shares over the cloud's readings here"))
 def test_a_day_the_inverter_missed_comes_from_the_cloud_when_the_inverter_returns(db):
     # The inverter is off the network all of July 2 and back on July 3; FusionSolar saw every day. The panels made
     # 36 kWh each day between 06:00 and 18:00, and nothing at night.
@@ -284,9 +281,6 @@ def test_a_day_the_inverter_missed_comes_from_the_cloud_when_the_inverter_return
     assert float(night) == pytest.approx(0.0)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "the source choice per hour still prefers the live meter's spread shares over the portal's quarter hours here"))
 def test_hours_the_live_meter_missed_come_from_the_portal_not_from_a_spread(db):
     # The P1 collector is down from July 1 18:00 to July 2 12:00; the Mijn Fluvius export has every quarter hour of
     # that time: 0.5 kWh a quarter in the evening, 0.05 at night (00:00-07:00), 0.3 in the morning. The meter's

@@ -263,3 +263,17 @@ def write_missing(conn, metric: int, readings) -> None:
     with conn.cursor() as cur:
         cur.executemany("INSERT INTO energy.raw_reading VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                         [(ts, metric, value) for ts, value in readings])
+
+
+def test_a_late_reading_before_a_glitch_moves_the_rise_without_counting_it_twice(db):
+    # found by the property test: the rise first counted at 01:53 (after a 0.0 glitch) belongs to 00:02 once the
+    # reading of 00:02 arrives; the meter rose 0.5 kWh in all
+    meter = metric_id(db, "dsmr", "energy_export_t2")
+    at = lambda hour, minute: datetime(2026, 3, 19, 23, 0, tzinfo=UTC) + timedelta(hours=hour, minutes=minute)  # noqa: E731
+    write(db, meter, [(at(0, 1), 100.0), (at(0, 2), 100.0), (at(2, 12), 0.0), (at(2, 53), 100.5)])
+    run_jobs(db, at(3, 0))
+    write(db, meter, [(at(1, 2), 100.5), (at(6, 0), 100.5)])
+    run_jobs(db, at(7, 0))
+    run_jobs(db, at(24 * 40, 0))
+    assert total(db, "hour", meter) == pytest.approx(0.5, abs=1e-9)
+    assert total(db, "day", meter) == pytest.approx(0.5, abs=1e-9)
