@@ -5,6 +5,7 @@ a checksum refuses a migration edited after it was applied. The repeatable objec
 views, grants) are re-applied together whenever any of them changed.
 """
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -205,18 +206,20 @@ def install_schedule(conn: psycopg.Connection, cron_database: str, report: list[
     report.append(f"pg_cron: {changed} of {len(JOBS)} jobs created or updated (in database {cron_database})")
 
 
-def migrate(url: str, schedule: bool = True) -> list[str]:
-    """Bring the database at url up to date; returns what was done, one line per step."""
+def migrate(url: str, schedule: bool = True, atomic: bool = False) -> list[str]:
+    """Bring the database at url up to date; returns what was done, one line per step. atomic: every pending
+    migration and the objects of db/ in one transaction, so that a failure leaves the database as it was."""
     report: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
         cron_database = require_pg_cron(conn)
         conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
-        if cron_database == conn.info.dbname:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")  # before the views that read its tables
-        conn.execute(BOOKKEEPING)
-        applied = apply_migrations(conn, report)
-        apply_repeatables(conn, force=applied > 0, report=report)
-        conn.execute("CALL energy.create_raw_partitions()")
+        with conn.transaction() if atomic else contextlib.nullcontext():
+            if cron_database == conn.info.dbname:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")  # before the views that read its tables
+            conn.execute(BOOKKEEPING)
+            applied = apply_migrations(conn, report)
+            apply_repeatables(conn, force=applied > 0, report=report)
+            conn.execute("CALL energy.create_raw_partitions()")
         if schedule:
             install_schedule(conn, cron_database, report)
     return report
