@@ -318,9 +318,6 @@ def test_hours_the_live_meter_missed_come_from_the_portal_not_from_a_spread(db):
 # --- "so far" figures ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "today counts the running hour's own share of a step; earlier hours get theirs at the next run"))
 def test_today_so_far_counts_the_hours_of_a_collector_outage(db):
     # The P1 collector was away for almost five hours today; the hourly job kept running on time, then the
     # collector came back. "Today so far" must count what the meter rose over the outage at once, as the stored
