@@ -78,7 +78,8 @@ def empty_db_url(pg_server):
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield url_of(pg_server, name)
     with admin(pg_server) as conn:
-        conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
+        if conn.execute("SELECT to_regclass('cron.job')").fetchone()[0]:  # pg_cron is created by the first schedule
+            conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

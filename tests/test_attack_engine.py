@@ -355,12 +355,10 @@ def test_a_deploy_that_changes_the_objects_of_db_succeeds(db_url, db):
 PREVIOUS_RELEASE = ("0001", "0002", "0003", "0004", "0005", "0007", "0008")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "hours aggregated before migration 0006 get their flows only where the redo reaches them"))
 def test_history_aggregated_before_the_upgrade_keeps_its_flows(empty_db_url):
-    # A database deployed by the previous release holds three aggregated days (May 1-3) whose raw data is gone;
-    # the user upgrades and expects the dashboard's history (energy.flows) to still show those days.
+    # A database deployed by the previous release holds three aggregated days (May 1-3); its daily cleanup has
+    # removed the raw readings of May 1 and 2 and keeps those of May 3. The user upgrades and expects the
+    # dashboard's history (energy.flows) to still show those days.
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute(migrate.BOOKKEEPING)
         for old in (m for m in migrate.migrations() if m.version in PREVIOUS_RELEASE):
@@ -372,10 +370,16 @@ def test_history_aggregated_before_the_upgrade_keeps_its_flows(empty_db_url):
         for metric, per_hour in ((meter, 1.2), (solar, 0.6)):
             for hour in range(72):  # what the previous engine stored: every column, delta per hour
                 start = local(2026, 5, 1) + timedelta(hours=hour)
-                value = 5000.0 + per_hour * hour
+                value = 5000.0 + per_hour * hour  # read every 10 minutes, from value at :00 to last at :50
+                last = value + per_hour * 5 / 6
                 conn.execute("INSERT INTO energy.agg_hour VALUES (%s, %s, %s, 6, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                             (metric, start, start + timedelta(hours=1), 6 * value, value, value, value, value, value,
-                              start, start + timedelta(minutes=50), per_hour))
+                             (metric, start, start + timedelta(hours=1), 3 * (value + last), (value + last) / 2, value,
+                              last, value, last, start, start + timedelta(minutes=50), per_hour))
+                if start >= local(2026, 5, 3):  # the readings behind that hour, every 10 minutes, still kept
+                    conn.cursor().executemany("INSERT INTO energy.raw_reading VALUES (%s, %s, %s)", [
+                        (start + timedelta(minutes=10 * i), metric, value + per_hour * i / 6) for i in range(6)])
+            conn.execute("INSERT INTO energy.raw_reading VALUES (%s, %s, %s)",  # the reading that closes May 3
+                         (local(2026, 5, 4), metric, 5000.0 + per_hour * 72))
             for day in (1, 2, 3):
                 start = local(2026, 5, day)
                 conn.execute("INSERT INTO energy.agg_day VALUES (%s, %s, %s, 144, 0, 0, 0, 0, 0, 0, %s, %s, %s)",
