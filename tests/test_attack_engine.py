@@ -246,9 +246,6 @@ def test_one_gas_reading_misread_upwards_is_no_gas(db, base):
     assert stored(db, "day", gas)[local(2026, 1, 20)]["delta"] == pytest.approx(2.5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "zeros for over an hour are taken as a reset, and the return to the old count is refused as implausibly fast"))
 def test_ninety_minutes_of_zeros_from_the_inverter_then_its_old_count_is_no_lost_energy(db):
     # The SDongle loses its link to the inverter and answers 0 for energy_yield_total from 06:30 to 07:55, then
     # the register reads on where it would have been: the counter dropped and came back to its previous level.
