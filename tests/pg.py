@@ -78,5 +78,6 @@ def clone(server: testing.postgresql.Postgresql, template: str, name: str) -> It
         yield url_of(server, name)
     finally:
         with admin(server) as conn:
-            conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
+            if conn.execute("SELECT to_regclass('cron.job')").fetchone()[0]:  # pg_cron is created by the first schedule
+                conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

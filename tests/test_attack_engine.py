@@ -236,9 +236,6 @@ def test_one_gas_reading_misread_upwards_is_no_gas(db, base):
     assert aggregates(db, "day", gas)[local(2026, 1, 20)]["delta"] == pytest.approx(2.5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "zeros for over an hour are taken as a reset, and the return to the old count is refused as implausibly fast"))
 def test_ninety_minutes_of_zeros_from_the_inverter_then_its_old_count_is_no_lost_energy(db):
     # The SDongle loses its link to the inverter and answers 0 for energy_yield_total from 06:30 to 07:55, then
     # the register reads on where it would have been: the counter dropped and came back to its previous level.
@@ -308,9 +305,6 @@ def test_hours_the_live_meter_missed_come_from_the_portal_not_from_a_spread(db):
 # --- "so far" figures ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "today counts the running hour's own share of a step; earlier hours get theirs at the next run"))
 def test_today_so_far_counts_the_hours_of_a_collector_outage(db):
     # The P1 collector was away for almost five hours today; the hourly job kept running on time, then the
     # collector came back. "Today so far" must count what the meter rose over the outage at once, as the stored
@@ -348,12 +342,10 @@ def test_a_deploy_that_changes_the_objects_of_db_succeeds(db_url, db):
 PREVIOUS_RELEASE = ("0001", "0002", "0003", "0004", "0005", "0007", "0008")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect, issue 10: "
-    "hours aggregated before migration 0006 get their flows only where the redo reaches them"))
 def test_history_aggregated_before_the_upgrade_keeps_its_flows(empty_db_url):
-    # A database deployed by the previous release holds three aggregated days (May 1-3) whose raw data is gone;
-    # the user upgrades and expects the dashboard's history (energy.flows) to still show those days.
+    # A database deployed by the previous release holds three aggregated days (May 1-3); its daily cleanup has
+    # removed the raw readings of May 1 and 2 and keeps those of May 3. The user upgrades and expects the
+    # dashboard's history (energy.flows) to still show those days.
     with psycopg.connect(empty_db_url, autocommit=True) as conn:
         conn.execute(migrate.BOOKKEEPING)
         for old in (m for m in migrate.migrations() if m.version in PREVIOUS_RELEASE):
@@ -365,10 +357,16 @@ def test_history_aggregated_before_the_upgrade_keeps_its_flows(empty_db_url):
         for metric, per_hour in ((meter, 1.2), (solar, 0.6)):
             for hour in range(72):  # what the previous engine stored: every column, delta per hour
                 start = local(2026, 5, 1) + timedelta(hours=hour)
-                value = 5000.0 + per_hour * hour
+                value = 5000.0 + per_hour * hour  # read every 10 minutes, from value at :00 to last at :50
+                last = value + per_hour * 5 / 6
                 conn.execute("INSERT INTO energy.agg_hour VALUES (%s, %s, %s, 6, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                             (metric, start, start + timedelta(hours=1), 6 * value, value, value, value, value, value,
-                              start, start + timedelta(minutes=50), per_hour))
+                             (metric, start, start + timedelta(hours=1), 3 * (value + last), (value + last) / 2, value,
+                              last, value, last, start, start + timedelta(minutes=50), per_hour))
+                if start >= local(2026, 5, 3):  # the readings behind that hour, every 10 minutes, still kept
+                    conn.cursor().executemany("INSERT INTO energy.raw_reading VALUES (%s, %s, %s)", [
+                        (start + timedelta(minutes=10 * i), metric, value + per_hour * i / 6) for i in range(6)])
+            conn.execute("INSERT INTO energy.raw_reading VALUES (%s, %s, %s)",  # the reading that closes May 3
+                         (local(2026, 5, 4), metric, 5000.0 + per_hour * 72))
             for day in (1, 2, 3):
                 start = local(2026, 5, day)
                 conn.execute("INSERT INTO energy.agg_day VALUES (%s, %s, %s, 144, 0, 0, 0, 0, 0, 0, %s, %s, %s)",

@@ -67,9 +67,10 @@ BEGIN
           AND a.period_start >= greatest(v_start, v_done_level, v_done_day)
           AND a.period_start < least(v_end, v_done_hour)
         UNION ALL
-        -- the hours not aggregated yet (the running one), from raw readings as of now
+        -- the hours not aggregated yet (the running one), from raw readings as of now, and the shares of stored
+        -- hours in a counter step into them
         SELECT f.period_start, f.flow, f.delta, f.estimated
-        FROM energy.hour_flows(greatest(v_start, v_done_hour), v_end, true) f
+        FROM energy.hour_flows(v_start, v_end, true) f
         WHERE v_end > v_done_hour
     ),
     per_period AS (

@@ -23,7 +23,5 @@ FROM energy.agg_hour_running r
 UNION ALL
 SELECT 'running', f.id, c.period_start, c.period_start + interval '1 hour', 1, c.delta, c.delta, c.delta, c.delta,
        c.delta, c.delta, c.period_start, c.period_start, c.delta, c.estimated
-FROM energy.agg_progress p
-CROSS JOIN LATERAL energy.hour_flows(coalesce(p.done_until, '-infinity'), 'infinity', true) c
-JOIN energy.metric f ON f.source = 'flow' AND f.name = c.flow
-WHERE p.level = 'hour';
+FROM energy.hour_flows('-infinity', 'infinity', true) c
+JOIN energy.metric f ON f.source = 'flow' AND f.name = c.flow;

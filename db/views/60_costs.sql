@@ -88,10 +88,9 @@ amounts AS (
                 -- today's hours not stored yet, derived as the stored ones are (the running flows of
                 -- energy.agg_all, without its running hours of every other metric)
                 SELECT i.id, r.period_start, r.delta
-                FROM energy.agg_progress g
-                CROSS JOIN LATERAL energy.hour_flows(coalesce(g.done_until, '-infinity'), 'infinity', true) r
+                FROM energy.hour_flows('-infinity', 'infinity', true) r
                 JOIN ids i ON i.name = r.flow
-                WHERE p.level = 'today' AND g.level = 'hour'
+                WHERE p.level = 'today'
                   AND r.period_start >= p.period_start AND r.period_start < p.period_end
             ) a
             GROUP BY a.period_start
