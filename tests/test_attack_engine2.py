@@ -115,7 +115,8 @@ def solar(first: datetime, last: datetime, origin: datetime) -> list[tuple[datet
     "today so far counts the inverter's outage twice: the stored hours of the outage took their production from "
     "the cloud, and the running view adds the inverter's share of its step into its first new reading to the "
     "same hours (the only source it sees there): produced today says 1.2 kWh too much per whole hour of the outage "
-    "(run at 23:38 local: 9.5 kWh, truth 7.18); the stored hours after the next run are right (the cloud wins)"))
+    "(run at 23:38 local: 9.5 kWh, truth 7.18), and energy.history's days as well (yesterday's hours when the "
+    "outage was before midnight); the stored hours after the next run are right (the cloud wins)"))
 def test_today_so_far_with_the_inverter_back_after_the_cloud_filled_its_hours(db):
     # The SUN2000 collector crashes three hours ago; FusionSolar keeps its 5-minute counter; the hourly job runs on
     # time; the collector is restarted a minute ago and reads the inverter's register. The panels make 1.2 kWh an
@@ -129,10 +130,15 @@ def test_today_so_far_with_the_inverter_back_after_the_cloud_filled_its_hours(db
     run(db, now - timedelta(minutes=2), "aggregate_hours")
     back = solar(now - timedelta(minutes=1), now - timedelta(minutes=1), origin)
     write(db, inverter, back)
+    inverter_alone = solar(origin, now - timedelta(hours=3), origin) + back
     midnight = local_period(datetime.now(UTC), "day")
-    truth = after(solar(origin, now - timedelta(hours=3), origin) + back, midnight)  # the inverter alone
     produced = db.execute("SELECT produced_kwh FROM energy.flows WHERE level = 'today'").fetchone()[0]
-    assert float(produced) == pytest.approx(truth, abs=0.11)  # the cloud's last 5 minutes may be missing
+    assert float(produced) == pytest.approx(after(inverter_alone, midnight), abs=0.11)  # the cloud's last 5 min
+    # yesterday and today in the history, whatever the hour (just after midnight the outage was yesterday's)
+    yesterday = local_period(midnight - timedelta(hours=1), "day")
+    history = db.execute("SELECT sum(produced_kwh) FROM energy.history('day', %s, %s)", (
+        yesterday.astimezone(BRUSSELS).date(), midnight.astimezone(BRUSSELS).date() + timedelta(days=1))).fetchone()
+    assert float(history[0]) == pytest.approx(after(inverter_alone, yesterday), abs=0.11)
 
 
 def test_an_outage_over_midnight_is_shared_between_yesterday_and_today_before_and_after_the_jobs(db):
@@ -346,3 +352,23 @@ def test_yesterday_filled_by_the_portal_is_not_counted_again_when_the_live_meter
     assert days == {yesterday.astimezone(BRUSSELS).date(): pytest.approx(quarters * 0.3, abs=0.001),
                     now.astimezone(BRUSSELS).date(): pytest.approx(1.2 * (back - midnight) / timedelta(hours=1),
                                                                    abs=0.001)}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "when FusionSolar wins an hour, hour_flows returns a 'produced' row for each of its two metrics in flow_rule "
+    "(the 5-minute energy_yield_total and the hourly energy_yield_hour of the history import): derive_flows fails "
+    "with a unique violation on agg_hour_pkey, and so does every later run_aggregations (nothing is aggregated any "
+    "more; truth: July 2 produced 36.0 kWh)"))
+def test_the_clouds_live_counter_and_its_hourly_history_are_one_production(db):
+    # The installation reads production from FusionSolar only (no Modbus link to the inverter): the cloud collector
+    # stores the station's total yield every 5 minutes, and `python -m ingest.fusionsolar --history` later imports
+    # the hourly production of the past days, the days of the live counter included. The panels made 3 kWh an hour
+    # from 06:00 to 18:00 on July 2.
+    total = metric_id(db, "fusionsolar", "energy_yield_total")
+    hourly = metric_id(db, "fusionsolar", "energy_yield_hour")
+    write(db, total, [(local(2026, 7, 2) + timedelta(minutes=5 * i),
+                       1000.0 + 0.25 * max(0, min(i - 72, 144))) for i in range(288)])
+    write(db, hourly, [(local(2026, 7, 2, h), 3.0 if 6 <= h < 18 else 0.0) for h in range(24)])
+    run(db, local(2026, 7, 4, 3))
+    run(db, local(2026, 7, 4, 4))
+    assert flows(db, "day", "produced_kwh") == {date(2026, 7, 2): pytest.approx(36.0)}
