@@ -135,12 +135,6 @@ def solar(first: datetime, last: datetime, origin: datetime) -> list[tuple[datet
     return [(ts, round(8000.0 + 1.2 * (ts - origin) / timedelta(hours=1), 4)) for ts in times]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "today so far counts the inverter's outage twice: the stored hours of the outage took their production from "
-    "the cloud, and the running view adds the inverter's share of its step into its first new reading to the "
-    "same hours (the only source it sees there): produced today says 1.2 kWh too much per whole hour of the outage "
-    "(run at 23:38 local: 9.5 kWh, truth 7.18), and energy.history's days as well (yesterday's hours when the "
-    "outage was before midnight); the stored hours after the next run are right (the cloud wins)"))
 def test_today_so_far_with_the_inverter_back_after_the_cloud_filled_its_hours(db):
     # The SUN2000 collector crashes three hours ago; FusionSolar keeps its 5-minute counter; the hourly job runs on
     # time; the collector is restarted a minute ago and reads the inverter's register. The panels make 1.2 kWh an
@@ -211,10 +205,6 @@ def inverter_day(glitch: dict[datetime, float]) -> list[tuple[datetime, float]]:
     return readings
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a torn 32-bit read (591.84) among the dongle's zeros, over an hour after they began, is judged a new meter at "
-    "once: its whole count is energy (591.84 kWh), and the old count coming back 15 minutes later rises too fast to "
-    "be energy, so June 10 says 604.34 kWh (truth 14.4)"))
 def test_a_torn_read_among_the_zeros_of_a_lost_link_is_no_energy(db):
     # The SDongle loses its link from 06:30 to 07:55 and answers 0 for energy_yield_total; at 07:40 one read is torn
     # (the high word 0, the low word of 12,388.0 kWh x 100 = 0x0012E730: 0xE730 = 59184, 591.84 kWh). Then the
@@ -346,11 +336,6 @@ def test_runs_of_zeros_that_come_back_to_the_count_add_nothing_whatever_the_orde
             assert total == pytest.approx(readings[-1][1] - readings[0][1], abs=1e-6), level
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the history's day of yesterday counts the live meter's outage twice while the meter's first new reading is not "
-    "stored: its stored hours took the portal's quarters, and the running hour_flows adds the live meter's share "
-    "of its step to the same hours: yesterday says 34.8 kWh (truth 28.8: +1.2 kWh for each of 19:00-24:00, whose "
-    "stored flow came from the portal; 18:00 was the live meter's and is right)"))
 def test_yesterday_filled_by_the_portal_is_not_counted_again_when_the_live_meter_returns(db):
     # The P1 collector loses the database yesterday at 18:00 (local) and is back a minute ago. This morning the
     # Mijn Fluvius import brought yesterday's quarter hours, and pg_cron ran every hour. The house took 0.3 kWh a
@@ -378,11 +363,6 @@ def test_yesterday_filled_by_the_portal_is_not_counted_again_when_the_live_meter
                                                                    abs=0.001)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "when FusionSolar wins an hour, hour_flows returns a 'produced' row for each of its two metrics in flow_rule "
-    "(the 5-minute energy_yield_total and the hourly energy_yield_hour of the history import): derive_flows fails "
-    "with a unique violation on agg_hour_pkey, and so does every later run_aggregations (nothing is aggregated any "
-    "more; truth: July 2 produced 36.0 kWh)"))
 def test_the_clouds_live_counter_and_its_hourly_history_are_one_production(db):
     # The installation reads production from FusionSolar only (no Modbus link to the inverter): the cloud collector
     # stores the station's total yield every 5 minutes, and `python -m ingest.fusionsolar --history` later imports
