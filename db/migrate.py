@@ -126,22 +126,25 @@ def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
 DROP_REPEATABLES = """
 DO $$
 DECLARE
-    v_drop text;
+    v_object record;
 BEGIN
-    -- Every statement is written before the first runs: a CASCADE drops views that the list still names, and a
-    -- name read after its object is gone would be its bare oid.
-    FOREACH v_drop IN ARRAY ARRAY(
-        SELECT format('DROP VIEW IF EXISTS %s CASCADE', c.oid::regclass) FROM pg_class c
-        WHERE c.relnamespace = 'energy'::regnamespace AND c.relkind = 'v'
-          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-        UNION ALL
-        SELECT format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-                      p.oid::regprocedure)
-        FROM pg_proc p
-        WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
-          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e'))
+    -- Names first, drops after: a CASCADE drop removes dependent views whose names could no longer be printed.
+    FOR v_object IN
+        SELECT * FROM (
+            SELECT 'VIEW' AS kind, format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'energy' AND c.relkind = 'v'
+              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+            UNION ALL
+            SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
+            FROM pg_proc p
+            WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
+              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+            OFFSET 0
+        ) named
+        ORDER BY kind DESC
     LOOP
-        EXECUTE v_drop;
+        EXECUTE format('DROP %s IF EXISTS %s CASCADE', v_object.kind, v_object.name);
     END LOOP;
 END
 $$;

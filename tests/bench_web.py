@@ -27,10 +27,14 @@ ENDPOINTS = (
     ("history: months of a past year", "/api/history?level=month&date=2025-06-01"),
     ("history CSV: days of a past month", "/api/history.csv?level=day&date=2025-06-01"),
     ("costs: today", "/api/costs"),
+    ("costs: hours of today", "/api/costs/history?level=hour"),
+    ("costs: days of this month", "/api/costs/history?level=day"),
+    ("costs: months of this year", "/api/costs/history?level=month"),
     ("costs: months of a past year", "/api/costs/history?level=month&date=2025-06-01"),
     ("costs: days of a past month", "/api/costs/history?level=day&date=2025-06-01"),
 )
-RUNNING = ("/api/today", "/api/history?level=hour", "/api/history?level=day", "/api/capacity")
+RUNNING = ("/api/today", "/api/history?level=hour", "/api/history?level=day", "/api/capacity", "/api/costs",
+           "/api/costs/history?level=day")
 # In the page: note when the grid's import text changes, after the frame that shows it is drawn.
 OBSERVER = """() => {
   window.shown = [];

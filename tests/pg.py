@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL server for the tests (testing.postgresql) with pg_cron preloaded, also as root, and the
 URLs and superuser connections of its databases."""
 
+import itertools
 import os
 import pwd
 import shutil
@@ -22,6 +23,7 @@ CRON_ARGS = [
     "-c cron.use_background_workers=on",
     "-c max_worker_processes=32",
 ]
+_examples = itertools.count()  # numbers the property tests' databases
 
 
 def start_server(preload_cron: bool = True, durable: bool = False,
@@ -81,3 +83,10 @@ def clone(server: testing.postgresql.Postgresql, template: str, name: str) -> It
             if conn.execute("SELECT to_regclass('cron.job')").fetchone()[0]:  # pg_cron is created by the first schedule
                 conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", (name,))
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def fresh_database(server: testing.postgresql.Postgresql, template: str) -> Iterator[psycopg.Connection]:
+    """A database of its own for one example of a property test, cloned from the template; an autocommit connection."""
+    with clone(server, template, f"prop{next(_examples)}") as url, psycopg.connect(url, autocommit=True) as db:
+        yield db

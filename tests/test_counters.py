@@ -1,9 +1,7 @@
 """What real meters do to counters and gauges, each case against figures worked out by hand or by an independent
 Python computation (tests/readings.py), at hour, day, week and month level."""
 
-import itertools
 import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -12,10 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.database import aggregates, contents, metric_id, run_jobs, write
-from tests.pg import clone
+from tests.pg import fresh_database
 from tests.readings import expected, local, local_period
-
-_examples = itertools.count()
 
 
 def total(conn, level: str, metric: int) -> float:
@@ -249,13 +245,6 @@ def test_counter_deltas_always_add_up_to_the_meter_increase(pg_server, template,
         run_jobs(db, ts + timedelta(days=40))
         assert total(db, "hour", meter) == pytest.approx(readings[-1][1] - readings[0][1], abs=1e-6)
         assert total(db, "day", meter) == pytest.approx(readings[-1][1] - readings[0][1], abs=1e-6)
-
-
-@contextmanager
-def fresh_database(server, template):
-    """A database of its own for one example, cloned from the migrated template."""
-    with clone(server, template, f"prop{next(_examples)}") as url, psycopg.connect(url, autocommit=True) as db:
-        yield db
 
 
 def write_missing(conn, metric: int, readings) -> None:

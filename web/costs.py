@@ -1,14 +1,12 @@
 """JSON endpoints of the money figures (energy.costs): today so far, this month's capacity cost, history in EUR."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from web.api import BadRequest
 from web.db import fetch, one
-from web.history import anchor_date
-from web.periods import window
+from web.history import chart, download
 
 bp = Blueprint("costs", __name__)
-LEVELS = ("hour", "day", "week", "month")  # the levels energy.costs has
+LEVELS = ("hour", "day", "week", "month")  # the levels energy.costs has: no years
 
 
 @bp.get("/api/costs")
@@ -21,10 +19,12 @@ def costs():
 
 @bp.get("/api/costs/history")
 def history():
-    """The cost of every period of the chart /api/history shows for the same level and date."""
-    level = request.args.get("level", "day")
-    if level not in LEVELS:
-        raise BadRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    span = window(level, anchor_date(one(fetch("calendar"))))
-    rows = fetch("costs_history", level=level, start=span.start, end=span.end)
-    return jsonify(level=level, start=span.start.isoformat(), end=span.end.isoformat(), rows=rows)
+    """The money of every period of the chart /api/history shows for the same level= and date=: the same window,
+    the same periods."""
+    return jsonify(chart("costs_history", LEVELS))
+
+
+@bp.get("/api/costs/history.csv")
+def history_csv():
+    """The same as /api/costs/history, one row per period, as a CSV download."""
+    return download(chart("costs_history", LEVELS), "costs")

@@ -39,14 +39,15 @@ def link(anchor: date) -> str | None:
     return anchor.isoformat() if FIRST <= anchor <= LAST else None
 
 
-def chart() -> dict:
-    """The chart that level= and date= ask for: its window, the calendar, and a row per period."""
+def chart(query: str = "history", levels: tuple[str, ...] = LEVELS) -> dict:
+    """The chart that level= and date= ask for: its window, the calendar, and a row per period from the named
+    query (energy by default; money has fewer levels)."""
     level = request.args.get("level", "hour")
-    if level not in LEVELS:
-        raise BadRequest(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    if level not in levels:
+        raise BadRequest(f"level must be one of {', '.join(levels)}, got {level!r}")
     calendar = one(fetch("calendar"))
     span = window(level, anchor_date(calendar))
-    rows = fetch("history", level=level, start=span.start, end=span.end)
+    rows = fetch(query, level=level, start=span.start, end=span.end)
     return {"level": level, "start": span.start.isoformat(), "end": span.end.isoformat(),
             "previous": link(span.previous), "next": link(span.next), "time_zone": calendar["time_zone"],
             "today": calendar["today"].isoformat(), "rows": rows}
@@ -70,16 +71,20 @@ def cell(value) -> str:
     return str(value)
 
 
-@bp.get("/api/history.csv")
-def history_csv():
-    """The same chart as /api/history, one row per period, as a CSV download."""
-    data = chart()
+def download(data: dict, what: str) -> Response:
+    """A chart's rows as a CSV file named after what it shows and its window."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     rows = data["rows"]
     if rows:
         writer.writerow(rows[0].keys())
         writer.writerows([cell(value) for value in row.values()] for row in rows)
-    name = f"energy-{data['level']}-{data['start']}-to-{data['end']}.csv"
+    name = f"{what}-{data['level']}-{data['start']}-to-{data['end']}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/api/history.csv")
+def history_csv():
+    """The same chart as /api/history, one row per period, as a CSV download."""
+    return download(chart(), "energy")

@@ -37,7 +37,12 @@ BEGIN
     IF p_ts - p_state.low_since < interval '1 hour' OR p_value = p_state.low_first THEN
         RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_state.low_since, p_state.low_first, true)::energy.counter_state;
     END IF;
-    -- Low for an hour: a reset (new count from zero) or a re-based register.
+    -- Low for an hour, and moving: a reset (new count from zero) or a re-based register, once the counter rose
+    -- plausibly since the drop (a torn read among the zeros of a lost link is neither: it stays pending).
+    v_hours := extract(epoch FROM p_ts - p_state.low_since) / 3600;
+    IF p_max_rise IS NOT NULL AND p_value - p_state.low_first > p_max_rise * v_hours THEN
+        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_state.low_since, p_state.low_first, true)::energy.counter_state;
+    END IF;
     v_hours := extract(epoch FROM p_state.low_since - p_state.hwm_ts) / 3600;
     IF p_max_rise IS NULL OR p_state.low_first <= p_max_rise * greatest(v_hours, 1.0 / 3600) THEN
         RETURN ROW(p_value, p_value, p_ts, NULL, NULL, false)::energy.counter_state;

@@ -1,46 +1,79 @@
--- The flows of the hours in [p_from, p_to) by energy.flow_rule, from the stored hours or (p_running) from the hours
--- not stored yet: per hour and group the source that knows the hour best, and each flow's delta from it. SECURITY
--- DEFINER (owned by energy_engine, which may only read) so that the views can show the running hours' flows.
+-- The flows of the hours in [p_from, p_to) by energy.flow_rule: per hour and group the source that knows the hour
+-- best, and each flow's delta from it. From the stored hours, or (p_running) as of now: the hours not stored yet,
+-- and for a stored hour that a counter step into a reading not stored yet reaches back into, what its flows are now
+-- less what is stored of them. SECURITY DEFINER (owned by energy_engine, which may only read) so that the views can
+-- show the running hours' flows.
 -- "Best" is, in this order: the shortest counter step over an hour long touching the hour (a source that read
 -- through an outage beats another's share of its gap; hourly gas and quarter-hour amounts are exact per hour),
 -- readings of its own over a share spread across a gap, then the order of preference.
 CREATE OR REPLACE FUNCTION energy.hour_flows(p_from timestamptz, p_to timestamptz, p_running boolean DEFAULT false)
 RETURNS TABLE (flow text, period_start timestamptz, delta double precision, estimated boolean, source text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH present AS (
-        SELECT r.flow, r.grp, r.priority, r.source, a.period_start, a.delta, a.estimated, a.n,
-               greatest(a.step_in, nxt.step) AS step
-        FROM energy.flow_rule r
-        JOIN energy.metric m ON m.source = r.source AND m.name = r.metric
-        JOIN (SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n, h.first_ts - c.gap_from AS step_in
-              FROM energy.agg_hour h
-              LEFT JOIN energy.counter_hour c ON c.metric_id = h.metric_id AND c.period_start = h.period_start
-              WHERE NOT p_running
-              UNION ALL
-              SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n, h.step_in
-              FROM energy.agg_hour_running h
-              WHERE p_running
-        ) a ON a.metric_id = m.id
-        -- the step out of the hour: into the first reading of the next stored hour with readings
-        LEFT JOIN LATERAL (
-            SELECT na.first_ts - c.gap_from AS step
-            FROM energy.counter_hour c
-            JOIN energy.agg_hour na ON na.metric_id = c.metric_id AND na.period_start = c.period_start
-            WHERE NOT p_running AND m.kind = 'counter' AND c.metric_id = m.id AND c.period_start > a.period_start
-              AND c.gap_from < a.period_start + interval '1 hour'
-            ORDER BY c.period_start LIMIT 1
-        ) nxt ON true
-        WHERE a.period_start >= p_from AND a.period_start < p_to AND a.delta IS NOT NULL
-    ),
-    winner AS (
-        SELECT DISTINCT ON (grp, period_start) grp, period_start, source
-        FROM present
-        ORDER BY grp, period_start, greatest(coalesce(step, interval '0'), interval '1 hour'), n = 0, priority
-    )
-    SELECT r.flow, w.period_start, coalesce(p.delta, 0), coalesce(p.estimated, false), w.source
-    FROM winner w
-    JOIN (SELECT DISTINCT flow, grp, source FROM energy.flow_rule) r ON r.grp = w.grp AND r.source = w.source
-    LEFT JOIN present p ON p.flow = r.flow AND p.source = w.source AND p.period_start = w.period_start
-$$;
+AS $fn$
+BEGIN
+    -- planned for the values at hand: a plan made for any range (what a SQL function gets) reads every stored hour
+    RETURN QUERY EXECUTE $query$
+        WITH sources AS (
+            SELECT r.flow, r.grp, r.priority, r.source, m.id AS metric_id, m.kind
+            FROM energy.flow_rule r
+            JOIN energy.metric m ON m.source = r.source AND m.name = r.metric
+        ),
+        running AS (
+            SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n, h.step_in AS step
+            FROM energy.agg_hour_running h
+            WHERE $3 AND h.period_start >= $1 AND h.period_start < $2
+              AND h.metric_id IN (SELECT s.metric_id FROM sources s)
+        ),
+        stored AS (
+            SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n,
+                   greatest(h.first_ts - c.gap_from, nxt.step) AS step
+            FROM (SELECT DISTINCT metric_id, kind FROM sources) s
+            JOIN energy.agg_hour h ON h.metric_id = s.metric_id
+            LEFT JOIN energy.counter_hour c ON c.metric_id = h.metric_id AND c.period_start = h.period_start
+            -- the step out of the hour: into the first reading of the next stored hour with readings
+            LEFT JOIN LATERAL (
+                SELECT na.first_ts - n.gap_from AS step
+                FROM energy.counter_hour n
+                JOIN energy.agg_hour na ON na.metric_id = n.metric_id AND na.period_start = n.period_start
+                WHERE s.kind = 'counter' AND n.metric_id = h.metric_id AND n.period_start > h.period_start
+                  AND n.gap_from < h.period_start + interval '1 hour'
+                ORDER BY n.period_start LIMIT 1
+            ) nxt ON true
+            WHERE h.period_start >= $1 AND h.period_start < $2
+              AND (NOT $3 OR h.period_start IN (SELECT r.period_start FROM running r))
+        ),
+        present AS (
+            SELECT s.flow, s.grp, s.priority, s.source, a.period_start, a.delta, a.estimated, a.n, a.step
+            FROM (SELECT metric_id, period_start, sum(delta) AS delta, bool_or(estimated) AS estimated, max(n) AS n,
+                         max(step) AS step
+                  FROM (SELECT * FROM stored UNION ALL SELECT * FROM running) u
+                  GROUP BY metric_id, period_start) a
+            JOIN sources s ON s.metric_id = a.metric_id
+            WHERE a.delta IS NOT NULL
+        ),
+        winner AS (
+            SELECT DISTINCT ON (grp, period_start) grp, period_start, source, priority
+            FROM present
+            ORDER BY grp, period_start, greatest(coalesce(step, interval '0'), interval '1 hour'), n = 0, priority
+        ),
+        chosen AS (
+            SELECT r.flow, w.period_start, coalesce(p.delta, 0) AS delta, coalesce(p.estimated, false) AS estimated,
+                   w.source
+            FROM winner w
+            JOIN (SELECT DISTINCT flow, grp, source, priority FROM energy.flow_rule) r
+                ON r.grp = w.grp AND r.source = w.source AND r.priority = w.priority
+            LEFT JOIN present p
+                ON p.flow = r.flow AND p.source = w.source AND p.priority = w.priority
+               AND p.period_start = w.period_start
+        )
+        SELECT c.flow, c.period_start, c.delta - coalesce(f.delta, 0), c.estimated, c.source
+        FROM chosen c
+        LEFT JOIN (SELECT m.name, h.period_start, h.delta
+                   FROM energy.agg_hour h JOIN energy.metric m ON m.id = h.metric_id AND m.source = 'flow'
+                   WHERE $3 AND h.period_start >= $1 AND h.period_start < $2) f
+            ON f.name = c.flow AND f.period_start = c.period_start
+        WHERE f.delta IS NULL OR c.delta <> f.delta
+    $query$ USING p_from, p_to, p_running;
+END
+$fn$;

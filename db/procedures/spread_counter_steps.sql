@@ -13,6 +13,8 @@ DECLARE
     v_counter record;
     v_span_from timestamptz;
     v_span_to timestamptz;
+    v_changed_from timestamptz := p_from;  -- the hours any counter's shares changed in, for one pass of the flows
+    v_changed_to timestamptz := p_to;
     v_prev record;
     v_in energy.counter_state;
     v_new energy.counter_state;
@@ -112,6 +114,11 @@ BEGIN
             JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
             WHERE c.metric_id = v_counter.id AND c.gap_from IS NOT NULL
               AND a.first_ts > v_span_from AND c.gap_from < v_span_to
+              -- a step ends at its owner's first reading, and only the first owner after the span starts in it
+              AND c.period_start > v_span_from - interval '1 hour'
+              AND c.period_start <= coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
+                                              WHERE n.metric_id = v_counter.id AND n.period_start >= v_span_to),
+                                             v_span_to)
             UNION ALL
             -- the step from the last stored hour into a reading of an hour not stored yet (the running one)
             SELECT (energy.counter_step(ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true), r.ts, r.value,
@@ -150,12 +157,10 @@ BEGIN
         FROM per_hour p
         WHERE NOT EXISTS (SELECT FROM energy.counter_hour c WHERE c.metric_id = v_counter.id AND c.period_start = p.start);
 
-        IF v_span_from < p_from OR v_span_to > p_to THEN
-            CALL energy.derive_flows(v_span_from, v_span_to);
-            CALL energy.mark_parents_stale('hour', v_span_from, v_span_to, p_tz);
-        END IF;
+        v_changed_from := least(v_changed_from, v_span_from);
+        v_changed_to := greatest(v_changed_to, v_span_to);
     END LOOP;
-    CALL energy.derive_flows(p_from, p_to);
-    CALL energy.mark_parents_stale('hour', p_from, p_to, p_tz);
+    CALL energy.derive_flows(v_changed_from, v_changed_to);
+    CALL energy.mark_parents_stale('hour', v_changed_from, v_changed_to, p_tz);
 END
 $$;

@@ -1,5 +1,6 @@
 -- The hours not aggregated yet (the running one, and any the jobs have not reached), computed from raw readings as
--- of now: the source of every "so far" figure. step_in: how long the counter step into the hour's first reading was.
+-- of now: the source of every "so far" figure. step_in: how long the counter step into the hour's first reading, or
+-- the one spanning the hour, was.
 -- The hours before a counter's first reading not stored yet, stored ones included, hold a share of the step into
 -- it; the hourly job stored the shares of the step it knew (none when the reading arrived later, from a collector
 -- back from an outage): rows with n = 0 add what the stored hours lack.
@@ -19,7 +20,7 @@ shares AS (
                     extract(epoch FROM a.first_ts - greatest(h.start, c.gap_from))
                     / nullif(extract(epoch FROM a.first_ts - c.gap_from), 0), 0)
                 ELSE coalesce(x.delta, 0) END AS stored,
-           r.ts - a.last_ts > interval '5 minutes' AS estimated
+           r.ts - a.last_ts > interval '5 minutes' AS estimated, r.ts - a.last_ts AS step
     FROM progress p
     JOIN energy.metric m ON m.kind = 'counter'
     CROSS JOIN LATERAL (SELECT c.* FROM energy.counter_hour c
@@ -44,6 +45,6 @@ FROM progress p
 CROSS JOIN LATERAL energy.hour_aggregates(p.done_until, now(), p.time_zone) h
 UNION ALL
 SELECT s.metric_id, s.start, s.start + interval '1 hour', 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       s.share - s.stored, s.estimated, NULL
+       s.share - s.stored, s.estimated, s.step
 FROM shares s
 WHERE abs(s.share - s.stored) > 1e-9;

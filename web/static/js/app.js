@@ -4,8 +4,9 @@
 
 import { drawCapacity, drawQuarter } from "./capacity.js";
 import { chart, color } from "./charts.js";
+import { NO_COSTS, chooseMeasure, chosenMeasure, drawCosts, showMeasure } from "./costs.js";
 import { drawFlow } from "./flow.js";
-import { drawHistory, historyUrl, showComparison, state } from "./history.js";
+import { MEASURES, drawHistory, historyUrl, showComparison, state } from "./history.js";
 import { format, loadLabels, setTimeZone, t, translatePage } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -121,15 +122,39 @@ function drawStatus({ alerts, sources, aggregation }) {
     : t("footer.none");
 }
 
-// Today so far and the history are fetched together, so that the running bar and today's figures agree; an
-// answer that comes after a newer question (quick clicks on the arrows) is dropped.
+// The measure the history and today's figures are shown in (kWh, or EUR while a contract covers today); a level
+// the measure does not have (EUR per year) becomes the nearest one it has.
+function useMeasure(measure) {
+  state.measure = measure;
+  const { levels } = MEASURES[measure];
+  if (!levels.includes(state.level)) state.level = levels[levels.length - 1];
+  showMeasure(measure);
+}
+
+// Today so far (in kWh and in EUR) and the history are fetched together, so that the running bar and today's
+// figures agree; an answer that comes after a newer question (quick clicks on the arrows) is dropped. Today's
+// money is asked for at every refresh, but on a click only while the page shows EUR (in kWh it would be priced
+// for nothing). When the contract that covers today comes or goes, the history follows in its unit.
 let asked = 0;
-async function refreshEnergy() {
+let costs = NO_COSTS;
+async function refreshEnergy(clicked = false) {
   const question = ++asked;
-  const [today, history] = await Promise.all([getJSON("/api/today"), getJSON(historyUrl())]);
+  const money = clicked && state.measure !== "eur" ? costs : getJSON("/api/costs").catch((error) => {
+    console.info(error.message);
+    return NO_COSTS;
+  });
+  const [today, answer, history] = await Promise.all([getJSON("/api/today"), money, getJSON(historyUrl())]);
   if (question !== asked) return;
+  costs = answer;
   drawToday(today);
-  drawHistory(history);
+  drawCosts(costs);
+  const measure = chosenMeasure(costs.tariff);
+  if (measure === state.measure) {
+    drawHistory(history);
+  } else {
+    useMeasure(measure);
+    await refreshEnergy(true);
+  }
 }
 
 async function refreshCapacity() {
@@ -152,7 +177,7 @@ function every(ms, task) {
 }
 
 function wireHistory() {
-  const show = () => refreshEnergy().catch((error) => console.info(error.message));
+  const show = () => refreshEnergy(true).catch((error) => console.info(error.message));
   document.querySelectorAll("#history-levels button").forEach((button) => button.addEventListener("click", () => {
     state.level = button.dataset.level;
     state.date = $("history-date").value || null;
@@ -168,6 +193,11 @@ function wireHistory() {
     show();
   });
   $("history-compare").addEventListener("change", (event) => showComparison(event.currentTarget.checked));
+  document.querySelectorAll("#units button").forEach((button) => button.addEventListener("click", () => {
+    chooseMeasure(button.dataset.measure);
+    useMeasure(button.dataset.measure);
+    show();
+  }));
 }
 
 document.addEventListener("DOMContentLoaded", async () => {

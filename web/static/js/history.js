@@ -1,17 +1,30 @@
 // The history charts: energy (and gas) per period of a day, a month, twelve weeks, a year or five years, the
-// running period included, with the period before overlaid, a date picker and a CSV of what is shown. The rows
-// come from /api/history (energy.history_compared); this only draws them.
+// running period included, with the period before overlaid, a date picker and a CSV of what is shown; in kWh from
+// /api/history (energy.history_compared), or in EUR from /api/costs/history (costs.js). This only draws the rows.
 "use strict";
 
 import { chart, color } from "./charts.js";
+import { EUR } from "./costs.js";
 import { format, isoWeek, setTimeZone, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
 
-// What the charts show, as data: each series is a column of /api/history. Another measure (the costs, in euros)
-// slots in here with its own columns and format; a toggle next to the levels sets state.measure.
+const GAS = {
+  format: format.m3,
+  unit: "m³",
+  series: [{ column: "gas_m3", label: "fig.gas", color: "gas", stack: "gas" }],
+  previous: [{ column: "previous_gas_m3", label: "fig.gas", color: "gas" }],
+};
+
+// What the charts show, as data: where the rows come from, at which levels, and each series a column of them (a bar
+// in its stack, or a line); previous: the columns of the period compared with; gas: the chart below, if any.
+// state.measure, set by the kWh / EUR switch, says which one is shown.
 export const MEASURES = {
   energy: {
+    url: "/api/history",
+    csv: "/api/history.csv",
+    levels: ["hour", "day", "week", "month", "year"],
+    label: "history.electricity",
     format: format.kwh,
     unit: "kWh",
     series: [
@@ -26,13 +39,11 @@ export const MEASURES = {
       { column: "previous_produced_kwh", label: "fig.produced", color: "solar" },
       { column: "previous_consumed_kwh", label: "fig.consumed", color: "home" },
     ],
+    gas: GAS,
+    footer: (row) => [`${t("fig.self_consumption")}: ${format.percent(row.self_consumption_pct)}`,
+      `${t("fig.self_sufficiency")}: ${format.percent(row.self_sufficiency_pct)}`],
   },
-};
-const GAS = {
-  format: format.m3,
-  unit: "m³",
-  series: [{ column: "gas_m3", label: "fig.gas", color: "gas", stack: "gas" }],
-  previous: [{ column: "previous_gas_m3", label: "fig.gas", color: "gas" }],
+  eur: EUR,
 };
 
 export const state = { level: "hour", date: null, compare: true, measure: "energy" };
@@ -74,18 +85,20 @@ function barColor(name, rows) {
   return rows.map((row) => (row.complete ? solid : `${solid}88`));
 }
 
+// Bars stack within their stack; lines (no stack) are never added to anything.
 function datasets(measure, rows, level) {
-  const bars = measure.series.map((s) => ({
-    type: "bar", label: t(s.label), stack: s.stack, backgroundColor: barColor(s.color, rows),
-    data: rows.map((row) => row[s.column]),
-  }));
+  const figures = measure.series.map((s) => (s.type === "line"
+    ? { type: "line", label: t(s.label), borderColor: color(s.color), backgroundColor: color(s.color),
+      pointRadius: 2, borderWidth: 2, spanGaps: false, data: rows.map((row) => row[s.column]) }
+    : { type: "bar", label: t(s.label), stack: s.stack, backgroundColor: barColor(s.color, rows),
+      data: rows.map((row) => row[s.column]) }));
   const what = t(`compare.${level}`);
-  const lines = measure.previous.map((s) => ({
+  const previous = measure.previous.map((s) => ({
     type: "line", label: t("history.previous", { figure: t(s.label), what }), borderColor: color(s.color),
     backgroundColor: color(s.color), borderDash: [6, 4], pointRadius: 2, borderWidth: 2, spanGaps: false,
-    hidden: !state.compare, data: rows.map((row) => row[s.column]),
+    comparison: true, hidden: !state.compare, data: rows.map((row) => row[s.column]),
   }));
-  return [...bars, ...lines];
+  return [...figures, ...previous];
 }
 
 function tooltip(measure, rows) {
@@ -94,10 +107,9 @@ function tooltip(measure, rows) {
       label: (item) => `${item.dataset.label}: ${measure.format(item.raw)}`,
       footer: (items) => {
         const row = rows[items[0].dataIndex];
-        if (!row || row.produced_kwh == null) return "";
+        if (!row || measure.series.every((s) => row[s.column] == null)) return "";
         return [
-          `${t("fig.self_consumption")}: ${format.percent(row.self_consumption_pct)}`,
-          `${t("fig.self_sufficiency")}: ${format.percent(row.self_sufficiency_pct)}`,
+          ...(measure.footer ? measure.footer(row) : []),
           ...(row.complete ? [] : [t("history.so_far")]), ...(row.estimated ? [t("history.estimated")] : []),
         ];
       },
@@ -108,9 +120,9 @@ function tooltip(measure, rows) {
 function draw(id, measure, data, names) {
   const instance = chart(id, {
     type: "bar", data: { labels: [], datasets: [] },
-    options: { scales: { x: { stacked: true }, y: { stacked: false, beginAtZero: true,
-      title: { display: true, text: measure.unit } } } },
+    options: { scales: { x: { stacked: true }, y: { beginAtZero: true, title: { display: true } } } },
   });
+  instance.options.scales.y.title.text = measure.unit;
   instance.data.labels = names;
   instance.data.datasets = datasets(measure, data.rows, data.level);
   instance.options.plugins.tooltip = tooltip(measure, data.rows);
@@ -119,6 +131,7 @@ function draw(id, measure, data, names) {
 
 export function drawHistory(data) {
   setTimeZone(data.time_zone);
+  const measure = MEASURES[state.measure];
   const query = new URLSearchParams({ level: data.level, date: state.date || data.today });
   $("history-title").textContent = title(data);
   [["history-previous", data.previous], ["history-next", data.next]].forEach(([id, date]) => {
@@ -127,15 +140,19 @@ export function drawHistory(data) {
   });
   document.querySelectorAll("#history-levels button").forEach((button) => {
     button.setAttribute("aria-pressed", String(button.dataset.level === data.level));
+    button.disabled = !measure.levels.includes(button.dataset.level);
+    button.title = button.disabled ? t("cost.no_years") : "";
   });
   $("history-date").value = state.date || data.today;
-  $("history-csv").href = `/api/history.csv?${query}`;
+  $("history-csv").href = `${measure.csv}?${query}`;
   $("history-compare-label").textContent = t("history.compare", { what: t(`compare.${data.level}`) });
+  $("history-compare").closest("label").hidden = measure.previous.length === 0;
+  $("history-chart").setAttribute("aria-label", t(measure.label));
   const names = labels(data.level, data.rows);
-  draw("history-chart", MEASURES[state.measure], data, names);
-  const gas = data.rows.some((row) => row.gas_m3 != null || row.previous_gas_m3 != null);
+  draw("history-chart", measure, data, names);
+  const gas = measure.gas && data.rows.some((row) => row.gas_m3 != null || row.previous_gas_m3 != null);
   $("history-gas").hidden = !gas;
-  if (gas) draw("gas-chart", GAS, data, names);
+  if (gas) draw("gas-chart", measure.gas, data, names);
 }
 
 // The overlay on or off, without asking the server again.
@@ -144,7 +161,7 @@ export function showComparison(on) {
   ["history-chart", "gas-chart"].forEach((id) => {
     const instance = Chart.getChart(id);
     if (!instance) return;
-    instance.data.datasets.forEach((dataset) => { if (dataset.type === "line") dataset.hidden = !on; });
+    instance.data.datasets.forEach((dataset) => { if (dataset.comparison) dataset.hidden = !on; });
     instance.update();
   });
 }
@@ -152,5 +169,5 @@ export function showComparison(on) {
 export function historyUrl() {
   const query = new URLSearchParams({ level: state.level });
   if (state.date) query.set("date", state.date);
-  return `/api/history?${query}`;
+  return `${MEASURES[state.measure].url}?${query}`;
 }

@@ -47,12 +47,14 @@ function number(value, digits) {
 }
 
 const DASH = "–";
+const euro = new Intl.NumberFormat(locale, { style: "currency", currency: "EUR" });
 export const format = {
   number: (value, digits = 0) => (value == null ? DASH : number(value, digits)),
   watts: (w) => (w == null ? DASH
     : Math.abs(w) >= 1000 ? `${number(w / 1000, 2)} kW` : `${number(Math.round(w), 0)} W`),
   kwh: (value) => (value == null ? DASH : `${number(value, 2)} kWh`),
   m3: (value) => (value == null ? DASH : `${number(value, 2)} m³`),
+  eur: (value) => (value == null ? DASH : euro.format(value)),
   percent: (value) => (value == null ? DASH
     : new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 0 }).format(value / 100)),
   // a length of time in the largest whole unit: 45 seconds, 12 minutes, 3 hours, 2 days
