@@ -10,8 +10,15 @@ CREATE OR REPLACE FUNCTION energy.hour_flows(p_from timestamptz, p_to timestampt
 RETURNS TABLE (flow text, period_start timestamptz, delta double precision, estimated boolean, source text)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = on  -- so that the change below ends with the call
 AS $fn$
 BEGIN
+    IF NOT p_running THEN
+        IF p_to - p_from > interval '2 days' THEN
+            -- hash joins: hours just stored have no statistics yet, and nested loops over a year of them take minutes
+            PERFORM set_config('enable_nestloop', 'off', true);
+        END IF;
+    END IF;
     -- planned for the values at hand: a plan made for any range (what a SQL function gets) reads every stored hour
     RETURN QUERY EXECUTE $query$
         WITH sources AS (
@@ -25,21 +32,34 @@ BEGIN
             WHERE $3 AND h.period_start >= $1 AND h.period_start < $2
               AND h.metric_id IN (SELECT s.metric_id FROM sources s)
         ),
+        -- the counter steps [gap_from, first reading) that reach into the hours asked for (when running, into the
+        -- stored hours the running rows add to): a step ends in its owner's hour, and only the first owner after
+        -- the range can start in it
+        span AS (
+            SELECT CASE WHEN $3 THEN (SELECT min(r.period_start) FROM running r) ELSE $1 END AS lo
+        ),
+        counters AS (
+            SELECT c.metric_id, coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
+                                          WHERE n.metric_id = c.metric_id AND n.period_start >= $2), $2) AS hi
+            FROM (SELECT DISTINCT metric_id FROM sources WHERE kind = 'counter') c
+        ),
+        steps AS (
+            SELECT c.metric_id, h.start AS period_start, max(a.first_ts - c.gap_from) AS step
+            FROM span
+            CROSS JOIN counters k
+            JOIN energy.counter_hour c ON c.metric_id = k.metric_id
+            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
+            CROSS JOIN LATERAL generate_series(date_trunc('hour', c.gap_from, energy.time_zone()), a.first_ts,
+                                               interval '1 hour') h (start)
+            WHERE c.gap_from IS NOT NULL AND c.period_start > span.lo - interval '1 hour' AND c.period_start <= k.hi
+              AND h.start < a.first_ts AND h.start >= span.lo AND h.start < $2
+            GROUP BY 1, 2
+        ),
         stored AS (
-            SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n,
-                   greatest(h.first_ts - c.gap_from, nxt.step) AS step
-            FROM (SELECT DISTINCT metric_id, kind FROM sources) s
+            SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n, st.step
+            FROM (SELECT DISTINCT metric_id FROM sources) s
             JOIN energy.agg_hour h ON h.metric_id = s.metric_id
-            LEFT JOIN energy.counter_hour c ON c.metric_id = h.metric_id AND c.period_start = h.period_start
-            -- the step out of the hour: into the first reading of the next stored hour with readings
-            LEFT JOIN LATERAL (
-                SELECT na.first_ts - n.gap_from AS step
-                FROM energy.counter_hour n
-                JOIN energy.agg_hour na ON na.metric_id = n.metric_id AND na.period_start = n.period_start
-                WHERE s.kind = 'counter' AND n.metric_id = h.metric_id AND n.period_start > h.period_start
-                  AND n.gap_from < h.period_start + interval '1 hour'
-                ORDER BY n.period_start LIMIT 1
-            ) nxt ON true
+            LEFT JOIN steps st ON st.metric_id = h.metric_id AND st.period_start = h.period_start
             WHERE h.period_start >= $1 AND h.period_start < $2
               AND (NOT $3 OR h.period_start IN (SELECT r.period_start FROM running r))
         ),
