@@ -50,7 +50,8 @@ GRANT EXECUTE ON FUNCTION energy.time_zone(), energy.period_end(timestamptz, tex
     energy.hour_aggregates(timestamptz, timestamptz, text), energy.hour_flows(timestamptz, timestamptz, boolean),
     energy.rollup(text, text, timestamptz, timestamptz, text, timestamptz),
     energy.quarter_aggregates(timestamptz, timestamptz), energy.history(text, date, date),
-    energy.history_compared(text, date, date) TO energy_web;
+    energy.history_compared(text, date, date),
+    energy.counter_step(energy.counter_state, timestamptz, double precision, double precision) TO energy_web;
 
 -- The dashboard's small queries gain nothing from JIT compilation, which costs a Raspberry Pi a lot of CPU and
 -- memory per connection.

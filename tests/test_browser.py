@@ -30,7 +30,8 @@ LOOKS = {"desktop-light-en": (DESKTOP, "light", "en-GB"), "desktop-dark-nl": (DE
 def seed(db) -> None:
     """Forty days of meters up to now, live power and this month's peak."""
     now = datetime.now(UTC)
-    seed_counters(db, now - timedelta(days=40), now - timedelta(hours=2), step_minutes=30)
+    # up to now itself: today so far has figures even just after local midnight
+    seed_counters(db, now - timedelta(days=40), now, step_minutes=30)
     db.execute("CALL energy.run_aggregations()")
     live(db, 1500.0)
     write(db, metric_id(db, "dsmr", "demand_max_month"), [(now - timedelta(seconds=1), 3100.0)])

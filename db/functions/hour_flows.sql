@@ -11,7 +11,9 @@ RETURNS TABLE (flow text, period_start timestamptz, delta double precision, esti
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on  -- so that the change below ends with the call
+SET plan_cache_mode = force_custom_plan  -- planned for the range at hand: one plan for any range reads every hour
 AS $fn$
+#variable_conflict use_column
 BEGIN
     IF NOT p_running THEN
         IF p_to - p_from > interval '2 days' THEN
@@ -19,8 +21,7 @@ BEGIN
             PERFORM set_config('enable_nestloop', 'off', true);
         END IF;
     END IF;
-    -- planned for the values at hand: a plan made for any range (what a SQL function gets) reads every stored hour
-    RETURN QUERY EXECUTE $query$
+    RETURN QUERY
         WITH sources AS (
             SELECT r.flow, r.grp, r.priority, r.source, m.id AS metric_id, m.kind
             FROM energy.flow_rule r
@@ -29,18 +30,18 @@ BEGIN
         running AS (
             SELECT h.metric_id, h.period_start, h.delta, h.estimated, h.n, h.step_in AS step
             FROM energy.agg_hour_running h
-            WHERE $3 AND h.period_start >= $1 AND h.period_start < $2
+            WHERE p_running AND h.period_start >= p_from AND h.period_start < p_to
               AND h.metric_id IN (SELECT s.metric_id FROM sources s)
         ),
         -- the counter steps [gap_from, first reading) that reach into the hours asked for (when running, into the
         -- stored hours the running rows add to): a step ends in its owner's hour, and only the first owner after
         -- the range can start in it
         span AS (
-            SELECT CASE WHEN $3 THEN (SELECT min(r.period_start) FROM running r) ELSE $1 END AS lo
+            SELECT CASE WHEN p_running THEN (SELECT min(r.period_start) FROM running r) ELSE p_from END AS lo
         ),
         counters AS (
             SELECT c.metric_id, coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
-                                          WHERE n.metric_id = c.metric_id AND n.period_start >= $2), $2) AS hi
+                                          WHERE n.metric_id = c.metric_id AND n.period_start >= p_to), p_to) AS hi
             FROM (SELECT DISTINCT metric_id FROM sources WHERE kind = 'counter') c
         ),
         steps AS (
@@ -52,7 +53,7 @@ BEGIN
             CROSS JOIN LATERAL generate_series(date_trunc('hour', c.gap_from, energy.time_zone()), a.first_ts,
                                                interval '1 hour') h (start)
             WHERE c.gap_from IS NOT NULL AND c.period_start > span.lo - interval '1 hour' AND c.period_start <= k.hi
-              AND h.start < a.first_ts AND h.start >= span.lo AND h.start < $2
+              AND h.start < a.first_ts AND h.start >= span.lo AND h.start < p_to
             GROUP BY 1, 2
         ),
         stored AS (
@@ -60,8 +61,8 @@ BEGIN
             FROM (SELECT DISTINCT metric_id FROM sources) s
             JOIN energy.agg_hour h ON h.metric_id = s.metric_id
             LEFT JOIN steps st ON st.metric_id = h.metric_id AND st.period_start = h.period_start
-            WHERE h.period_start >= $1 AND h.period_start < $2
-              AND (NOT $3 OR h.period_start IN (SELECT r.period_start FROM running r))
+            WHERE h.period_start >= p_from AND h.period_start < p_to
+              AND (NOT p_running OR h.period_start IN (SELECT r.period_start FROM running r))
         ),
         present AS (
             SELECT s.flow, s.grp, s.priority, s.source, a.period_start, a.delta, a.estimated, a.n, a.step
@@ -91,9 +92,8 @@ BEGIN
         FROM chosen c
         LEFT JOIN (SELECT m.name, h.period_start, h.delta
                    FROM energy.agg_hour h JOIN energy.metric m ON m.id = h.metric_id AND m.source = 'flow'
-                   WHERE $3 AND h.period_start >= $1 AND h.period_start < $2) f
+                   WHERE p_running AND h.period_start >= p_from AND h.period_start < p_to) f
             ON f.name = c.flow AND f.period_start = c.period_start
-        WHERE f.delta IS NULL OR c.delta <> f.delta
-    $query$ USING p_from, p_to, p_running;
+        WHERE f.delta IS NULL OR c.delta <> f.delta;
 END
 $fn$;
