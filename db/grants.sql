@@ -19,7 +19,8 @@ GRANT SELECT ON energy.raw_reading, energy.metric, energy.settings, energy.agg_h
 GRANT SELECT, INSERT ON energy.stale_period TO energy_engine;
 GRANT DELETE ON energy.raw_reading TO energy_engine;
 GRANT EXECUTE ON FUNCTION energy.counter_step(energy.counter_state, timestamptz, double precision, double precision),
-    energy.counter_walk(timestamptz, timestamptz, text), energy.time_zone() TO energy_engine;
+    energy.step_start(energy.counter_state, energy.counter_state), energy.counter_walk(timestamptz, timestamptz, text),
+    energy.time_zone() TO energy_engine;
 
 -- The migrating role hands its definer functions to energy_engine (a superuser may do so without membership).
 DO $$
@@ -51,7 +52,8 @@ GRANT EXECUTE ON FUNCTION energy.time_zone(), energy.period_end(timestamptz, tex
     energy.rollup(text, text, timestamptz, timestamptz, text, timestamptz),
     energy.quarter_aggregates(timestamptz, timestamptz), energy.history(text, date, date),
     energy.history_compared(text, date, date),
-    energy.counter_step(energy.counter_state, timestamptz, double precision, double precision) TO energy_web;
+    energy.counter_step(energy.counter_state, timestamptz, double precision, double precision),
+    energy.step_start(energy.counter_state, energy.counter_state) TO energy_web;
 
 -- The dashboard's small queries gain nothing from JIT compilation, which costs a Raspberry Pi a lot of CPU and
 -- memory per connection.

@@ -227,10 +227,6 @@ def test_a_new_export_register_reading_zero_all_night_counts_its_first_watt_hour
     assert exported == {date(2026, 4, 14): pytest.approx(1.2), date(2026, 4, 15): pytest.approx(4.804)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "two days of zeros from the dongle, then its old count: the engine puts the whole 72 kWh the panels made "
-    "meanwhile into the hour the count comes back, so the days say 36 / 0 / 0 / 108 kWh (July 1-4; 108 from a "
-    "3 kW system), where the same gap with no readings at all is spread over its hours: 43.2 / 28.8 / 28.8 / 43.2"))
 def test_days_of_zeros_from_the_dongle_are_no_readings(db):
     # The SDongle loses the inverter on July 1 at 18:05 and answers 0 until July 4 05:55; the register then reads
     # on. The panels made 3 kWh an hour from 06:00 to 18:00 every day. Zeros carry no information: the figures must
@@ -248,6 +244,45 @@ def test_days_of_zeros_from_the_dongle_are_no_readings(db):
     days = aggregates(db, "day", yield_total)
     assert {start: row["delta"] for start, row in days.items()} == {
         start: pytest.approx(row["delta"]) for start, row in wanted.items()}
+
+
+def test_zeros_ending_within_an_hour_are_no_readings_either(db):
+    # As above, but the register reads on at 06:25 on July 4, the hour starting with five zeros: every hour holds
+    # what it holds with no readings at all between July 1 18:00 and 06:25 (the step spread in proportion to time).
+    yield_total = metric_id(db, "sun2000", "energy_yield_total")
+    readings, value = [], 1000.0
+    for i in range(4 * 288):
+        ts = local(2026, 7, 1) + timedelta(minutes=5 * i)
+        readings.append((ts, round(value, 3)))
+        value += 0.25 if 6 <= ts.astimezone(BRUSSELS).hour < 18 else 0.0
+    down = local(2026, 7, 1, 18, 5), local(2026, 7, 4, 6, 25)
+    write(db, yield_total, [(ts, 0.0 if down[0] <= ts < down[1] else v) for ts, v in readings])
+    run_jobs(db, local(2026, 7, 6, 3))
+    for level in ("hour", "day"):
+        wanted = expected([(ts, v) for ts, v in readings if not down[0] <= ts < down[1]], level, counter=True)
+        got = aggregates(db, level, yield_total)
+        assert {start: row["delta"] for start, row in got.items() if row["delta"]} == {
+            start: pytest.approx(row["delta"]) for start, row in wanted.items() if row["delta"]}, level
+
+
+def test_today_so_far_after_hours_of_zeros_from_the_dongle(db):
+    # The SDongle answered 0 from three hours ago until ten minutes ago, while the hourly job ran on time; the
+    # panels made 1.2 kWh an hour all along. So far today: what the register rose after local midnight, the zeros'
+    # time included, as if they were no readings.
+    inverter = metric_id(db, "sun2000", "energy_yield_total")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    origin = now - timedelta(hours=6)
+    readings = solar(origin, now - timedelta(minutes=1), origin)
+    down = now - timedelta(hours=3), now - timedelta(minutes=10)
+    sent = [(ts, 0.0 if down[0] <= ts < down[1] else v) for ts, v in readings]
+    write(db, inverter, [r for r in sent if r[0] < down[1]])
+    run_jobs(db, down[1], "aggregate_hours")
+    write(db, inverter, [r for r in sent if r[0] >= down[1]])
+    truth = after([r for r in readings if not down[0] <= r[0] < down[1]], local_period(now, "day"))
+    so_far = db.execute("SELECT delta FROM energy.today WHERE source = 'sun2000' AND metric = 'energy_yield_total'")
+    assert so_far.fetchone()[0] == pytest.approx(truth, abs=1e-6)
+    produced = db.execute("SELECT produced_kwh FROM energy.flows WHERE level = 'today'").fetchone()[0]
+    assert float(produced) == pytest.approx(truth, abs=0.001)
 
 
 # --- the steps spread, bounded to the span ----------------------------------------------------------------------

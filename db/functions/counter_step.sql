@@ -2,11 +2,12 @@
 -- before the first reading ever, which only sets the baseline). Energy is what the counter rises above the highest
 -- value it has shown (its high-water mark), so:
 --   * a drop that comes back (a single 0 from the inverter, a -0.001 wobble) adds nothing;
---   * a counter that stays below its mark for an hour and moves was reset or re-based (one stuck at its first low
---     value, as an inverter answering 0 while its link is down, is judged once it moves; back at or above its mark
---     it was never reset): if the first low value is small enough to have been counted from zero since the last
---     good reading (at most max_rise_per_hour per hour), it is a new meter or a register reset and its whole count
---     is energy; otherwise the register was re-based and only what it rose since the drop is energy;
+--   * a counter that stays below its mark and moves an hour or more after it last showed its first low value
+--     (low_since) was reset or re-based (one stuck at that value, as an inverter answering 0 while its link is
+--     down, is judged only once it moves; back at or above its mark it was never reset): if the first low value is
+--     small enough to have been counted from zero since the last good reading (at most max_rise_per_hour per
+--     hour), it is a new meter or a register reset and its whole count is energy; otherwise the register was
+--     re-based and only what it rose since the drop is energy;
 --   * a rise faster than max_rise_per_hour is no energy (a spike, or a glitching counter coming back from a reset
 --     that was none); the counter simply continues from there.
 -- Never negative. Deterministic, so recomputing any hour gives the same figures.
@@ -34,7 +35,10 @@ BEGIN
     IF p_state.low_since IS NULL THEN
         RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_ts, p_value, true)::energy.counter_state;
     END IF;
-    IF p_ts - p_state.low_since < interval '1 hour' OR p_value = p_state.low_first THEN
+    IF p_value = p_state.low_first THEN  -- not moved since the drop: a new count would start from here
+        RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_ts, p_state.low_first, true)::energy.counter_state;
+    END IF;
+    IF p_ts - p_state.low_since < interval '1 hour' THEN
         RETURN ROW(0, p_state.hwm, p_state.hwm_ts, p_state.low_since, p_state.low_first, true)::energy.counter_state;
     END IF;
     -- Low for an hour, and moving: a reset (new count from zero) or a re-based register, once the counter rose

@@ -33,27 +33,27 @@ BEGIN
             WHERE p_running AND h.period_start >= p_from AND h.period_start < p_to
               AND h.metric_id IN (SELECT s.metric_id FROM sources s)
         ),
-        -- the counter steps [gap_from, first reading) that reach into the hours asked for (when running, into the
-        -- stored hours the running rows add to): a step ends in its owner's hour, and only the first owner after
-        -- the range can start in it
+        -- the counter steps [gap_from, gap_to) that reach into the hours asked for (when running, into the stored
+        -- hours the running rows add to): a step ends in its owner's hour, and steps start in time order, so the
+        -- owners after the range that start in it come before the first that does not
         span AS (
             SELECT CASE WHEN p_running THEN (SELECT min(r.period_start) FROM running r) ELSE p_from END AS lo
         ),
         counters AS (
             SELECT c.metric_id, coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
-                                          WHERE n.metric_id = c.metric_id AND n.period_start >= p_to), p_to) AS hi
+                                          WHERE n.metric_id = c.metric_id AND n.period_start >= p_to
+                                            AND (n.gap_from >= p_to OR n.gap_from IS NULL)), 'infinity') AS hi
             FROM (SELECT DISTINCT metric_id FROM sources WHERE kind = 'counter') c
         ),
         steps AS (
-            SELECT c.metric_id, h.start AS period_start, max(a.first_ts - c.gap_from) AS step
+            SELECT c.metric_id, h.start AS period_start, max(c.gap_to - c.gap_from) AS step
             FROM span
             CROSS JOIN counters k
             JOIN energy.counter_hour c ON c.metric_id = k.metric_id
-            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
-            CROSS JOIN LATERAL generate_series(date_trunc('hour', c.gap_from, energy.time_zone()), a.first_ts,
+            CROSS JOIN LATERAL generate_series(date_trunc('hour', c.gap_from, energy.time_zone()), c.gap_to,
                                                interval '1 hour') h (start)
             WHERE c.gap_from IS NOT NULL AND c.period_start > span.lo - interval '1 hour' AND c.period_start <= k.hi
-              AND h.start < a.first_ts AND h.start >= span.lo AND h.start < p_to
+              AND h.start < c.gap_to AND h.start >= span.lo AND h.start < p_to
             GROUP BY 1, 2
         ),
         stored AS (

@@ -48,9 +48,9 @@ BEGIN
                                  first_ts, last_ts, delta, estimated)
     SELECT metric_id, period_start, period_end, n, sum, avg, min, max, first, last, first_ts, last_ts, delta, estimated
     FROM fresh_hour;
-    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since,
-                                     low_first, simple)
-    SELECT metric_id, period_start, rise, gap_in, gap_from, hwm, hwm_ts, low_since, low_first, simple
+    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts,
+                                     low_since, low_first, simple)
+    SELECT metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts, low_since, low_first, simple
     FROM fresh_hour WHERE rise IS NOT NULL;
 
     -- Stored hours extended by readings before or after the ones they counted, in time order.

@@ -1,11 +1,13 @@
 -- Gives every hour its exact share of the counter steps around [p_from, p_to) and refreshes what depends on it.
--- A step between two readings is split over the hours it spans in proportion to time, so a reading exactly on a
--- boundary closes the earlier hour, and an hour without readings of its own gets a row with n = 0. A share of a
--- step longer than five minutes is an estimate (hourly gas, an outage), and the hour says so.
--- The steps into the hours with readings are re-derived first (up to the next one after p_to). A step
--- into a reading of an hour not stored yet gives the stored hours their share already (the running hour takes
--- the rest), so "so far" figures add up.
-CREATE OR REPLACE PROCEDURE energy.spread_counter_steps(p_from timestamptz, p_to timestamptz, p_tz text)
+-- A step into a reading is split over the hours it spans in proportion to time, so a reading exactly on a boundary
+-- closes the earlier hour, and an hour without readings of its own gets a row with n = 0. A share of a step longer
+-- than five minutes is an estimate (hourly gas, an outage), and the hour says so.
+-- The steps into the hours after p_from are re-derived first (p_walked: the hours in range were just walked from
+-- their readings, from the same state, and are right as stored), up to the first stored hour after p_to that was
+-- derived from the state before it as it is now. A step into a reading of an hour not stored yet gives the stored
+-- hours their share already (the running hour takes the rest), so "so far" figures add up.
+CREATE OR REPLACE PROCEDURE energy.spread_counter_steps(
+    p_from timestamptz, p_to timestamptz, p_tz text, p_walked boolean DEFAULT false)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -15,13 +17,12 @@ DECLARE
     v_span_to timestamptz;
     v_changed_from timestamptz := p_from;  -- the hours any counter's shares changed in, for one pass of the flows
     v_changed_to timestamptz := p_to;
-    v_prev record;
     v_in energy.counter_state;
     v_new energy.counter_state;
     v_gap double precision;
+    v_gap_from timestamptz;
     v_hour record;
     v_last timestamptz;
-    v_prev_ts timestamptz;
     v_knot energy.counter_state;
     v_rise double precision;
 BEGIN
@@ -35,16 +36,10 @@ BEGIN
         -- have changed that state, also for stored hours after p_to whose raw data is gone. A simple hour (no
         -- reset, re-base or implausible rise) counts the rise of the counter's high-water mark, which its first,
         -- max and last readings give for any state before it; for the others only the step in is re-derived.
-        -- The walk goes on past p_to until an hour comes out as it was.
-        SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first, true)::energy.counter_state AS state,
-               pa.last_ts
-        INTO v_prev
-        FROM energy.counter_hour p
-        JOIN energy.agg_hour pa ON pa.metric_id = p.metric_id AND pa.period_start = p.period_start
-        WHERE p.metric_id = v_counter.id AND p.period_start < p_from
-        ORDER BY p.period_start DESC LIMIT 1;
-        v_in := v_prev.state;
-        v_prev_ts := v_prev.last_ts;
+        v_in := (SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first, true)::energy.counter_state
+                 FROM energy.counter_hour p
+                 WHERE p.metric_id = v_counter.id AND p.period_start < p_from
+                 ORDER BY p.period_start DESC LIMIT 1);
         v_last := p_to - interval '1 hour';
         FOR v_hour IN
             SELECT c.*, a.first, a.first_ts, a.max, a.last, a.last_ts
@@ -53,44 +48,50 @@ BEGIN
             WHERE c.metric_id = v_counter.id AND c.period_start >= p_from
             ORDER BY c.period_start
         LOOP
+            -- past p_to, an hour whose step in starts where the state before it says was derived from that state
+            EXIT WHEN v_hour.period_start >= p_to AND (v_hour.gap_from IS NOT DISTINCT FROM v_in.hwm_ts
+                                                       OR (NOT v_hour.simple AND v_hour.gap_from = v_in.low_since));
             v_new := ROW(v_hour.rise, v_hour.hwm, v_hour.hwm_ts, v_hour.low_since, v_hour.low_first,
                          v_hour.simple)::energy.counter_state;
-            IF v_hour.simple THEN
-                v_gap := CASE WHEN v_in.hwm IS NULL THEN 0 ELSE greatest(v_hour.first - v_in.hwm, 0) END;
-                v_new.inc := greatest(v_hour.max - greatest(coalesce(v_in.hwm, v_hour.first), v_hour.first), 0);
-                v_new.hwm := greatest(coalesce(v_in.hwm, v_hour.max), v_hour.max);
-                IF v_in.hwm IS NOT NULL AND v_hour.max <= v_in.hwm THEN
-                    v_new.hwm_ts := v_in.hwm_ts;
+            IF NOT (p_walked AND v_hour.period_start < p_to) THEN
+                IF v_hour.simple THEN
+                    v_gap := CASE WHEN v_in.hwm IS NULL THEN 0 ELSE greatest(v_hour.first - v_in.hwm, 0) END;
+                    v_gap_from := v_in.hwm_ts;
+                    v_new.inc := greatest(v_hour.max - greatest(coalesce(v_in.hwm, v_hour.first), v_hour.first), 0);
+                    v_new.hwm := greatest(coalesce(v_in.hwm, v_hour.max), v_hour.max);
+                    IF v_in.hwm IS NOT NULL AND v_hour.max <= v_in.hwm THEN
+                        v_new.hwm_ts := v_in.hwm_ts;
+                    ELSIF v_hour.hwm_ts < v_hour.period_start THEN
+                        v_new.hwm_ts := v_hour.last_ts;  -- the mark is now reached in this hour (its last, or close)
+                    END IF;
+                    IF v_hour.last >= v_new.hwm THEN
+                        v_new.low_since := NULL;
+                        v_new.low_first := NULL;
+                    ELSIF v_new.low_since IS NULL THEN
+                        v_new.low_since := v_hour.last_ts;
+                        v_new.low_first := v_hour.last;
+                    END IF;
+                ELSE
+                    -- A reset or an implausible rise was judged from the state stored before it: walk the hour's
+                    -- first, highest and last readings from the state it has now, and keep the larger rise (a
+                    -- reset's count of the new meter is not in the knots; a rise judged implausible against a
+                    -- glitch is).
+                    v_knot := energy.counter_step(v_in, v_hour.first_ts, v_hour.first, v_counter.max_rise_per_hour);
+                    v_gap := coalesce(v_knot.inc, 0);
+                    v_gap_from := energy.step_start(v_in, v_knot);
+                    v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.max, v_counter.max_rise_per_hour);
+                    v_rise := v_knot.inc;
+                    v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.last, v_counter.max_rise_per_hour);
+                    v_new.inc := greatest(v_hour.rise, v_rise + v_knot.inc);
+                    v_new.hwm := greatest(v_hour.hwm, v_knot.hwm);
                 END IF;
-                IF v_hour.last >= v_new.hwm THEN
-                    v_new.low_since := NULL;
-                    v_new.low_first := NULL;
-                ELSIF v_new.low_since IS NULL THEN
-                    v_new.low_since := v_hour.last_ts;
-                    v_new.low_first := v_hour.last;
-                END IF;
-            ELSE
-                -- A reset or an implausible rise was judged from the state stored before it: walk the hour's
-                -- first, highest and last readings from the state it has now, and keep the larger rise (a reset's
-                -- count of the new meter is not in the knots; a rise judged implausible against a glitch is).
-                v_knot := energy.counter_step(v_in, v_hour.first_ts, v_hour.first, v_counter.max_rise_per_hour);
-                v_gap := coalesce(v_knot.inc, 0);
-                v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.max, v_counter.max_rise_per_hour);
-                v_rise := v_knot.inc;
-                v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.last, v_counter.max_rise_per_hour);
-                v_new.inc := greatest(v_hour.rise, v_rise + v_knot.inc);
-                v_new.hwm := greatest(v_hour.hwm, v_knot.hwm);
+                UPDATE energy.counter_hour c
+                SET gap_in = v_gap, gap_from = v_gap_from, gap_to = v_hour.first_ts, rise = v_new.inc,
+                    hwm = v_new.hwm, hwm_ts = v_new.hwm_ts, low_since = v_new.low_since, low_first = v_new.low_first
+                WHERE c.metric_id = v_counter.id AND c.period_start = v_hour.period_start;
             END IF;
-            EXIT WHEN v_hour.period_start >= p_to AND v_gap = v_hour.gap_in
-                AND v_new.inc = v_hour.rise AND v_new.hwm = v_hour.hwm
-                AND v_hour.gap_from IS NOT DISTINCT FROM v_prev_ts;
-            UPDATE energy.counter_hour c
-            SET gap_in = v_gap, gap_from = v_prev_ts, rise = v_new.inc, hwm = v_new.hwm, hwm_ts = v_new.hwm_ts,
-                low_since = v_new.low_since, low_first = v_new.low_first
-            WHERE c.metric_id = v_counter.id AND c.period_start = v_hour.period_start;
             v_last := greatest(v_last, v_hour.period_start);
             v_in := ROW(0, v_new.hwm, v_new.hwm_ts, v_new.low_since, v_new.low_first, true)::energy.counter_state;
-            v_prev_ts := v_hour.last_ts;
         END LOOP;
         -- the next stored hour after those, whose step in now starts from the last of them
         v_counter.next_hour := (SELECT min(c.period_start) FROM energy.counter_hour c
@@ -109,26 +110,29 @@ BEGIN
         WHERE a.metric_id = v_counter.id AND a.n = 0 AND a.period_start >= v_span_from AND a.period_start < v_span_to;
 
         WITH steps AS (
-            SELECT c.gap_in, c.gap_from, a.first_ts AS gap_to
+            SELECT c.gap_in, c.gap_from, c.gap_to
             FROM energy.counter_hour c
-            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
             WHERE c.metric_id = v_counter.id AND c.gap_from IS NOT NULL
-              AND a.first_ts > v_span_from AND c.gap_from < v_span_to
-              -- a step ends at its owner's first reading, and only the first owner after the span starts in it
+              AND c.gap_to > v_span_from AND c.gap_from < v_span_to
+              -- a step ends in its owner's hour, and steps start in time order: the owners after the span that
+              -- start in it come before the first that does not
               AND c.period_start > v_span_from - interval '1 hour'
               AND c.period_start <= coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
-                                              WHERE n.metric_id = v_counter.id AND n.period_start >= v_span_to),
-                                             v_span_to)
+                                              WHERE n.metric_id = v_counter.id AND n.period_start >= v_span_to
+                                                AND (n.gap_from >= v_span_to OR n.gap_from IS NULL)),
+                                             'infinity')
             UNION ALL
             -- the step from the last stored hour into a reading of an hour not stored yet (the running one)
-            SELECT (energy.counter_step(ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true), r.ts, r.value,
-                                        v_counter.max_rise_per_hour)).inc, a.last_ts, r.ts
+            SELECT (k.after).inc, energy.step_start(k.before, k.after), r.ts
             FROM (SELECT * FROM energy.counter_hour WHERE metric_id = v_counter.id
                   ORDER BY period_start DESC LIMIT 1) c
-            JOIN energy.agg_hour a ON a.metric_id = c.metric_id AND a.period_start = c.period_start
             CROSS JOIN LATERAL (SELECT r.ts, r.value FROM energy.raw_reading r
                                 WHERE r.metric_id = c.metric_id AND r.ts >= c.period_start + interval '1 hour'
                                 ORDER BY r.ts LIMIT 1) r
+            CROSS JOIN LATERAL (SELECT ROW(0, c.hwm, c.hwm_ts, c.low_since, c.low_first, true)::energy.counter_state
+                                       AS before) b
+            CROSS JOIN LATERAL (SELECT b.before, energy.counter_step(b.before, r.ts, r.value,
+                                                                     v_counter.max_rise_per_hour) AS after) k
             WHERE v_counter.next_hour IS NULL
         ),
         shares AS (
