@@ -82,6 +82,8 @@ def test_every_program_refuses_a_database_url_that_is_not_one_in_one_line(module
     ("ingest.dsmr", "--silence-timeout", "DSMR_SILENCE_TIMEOUT", "soon", "must be a number"),
     ("ingest.dsmr", "--database-url", "INGEST_DATABASE_URL", "energy",
      "must be a URL like postgresql://user@host:5432/energy"),
+    *[("ingest.fusionsolar", "--time-zone", "FUSIONSOLAR_TIME_ZONE", zone, "must be a time zone like Europe/Brussels")
+      for zone in ("Mars/Olympus", "Europe")],  # Europe: a folder of the zone database, not a zone
     *[(module, "--log-level", "LOG_LEVEL", "loud", "must be one of DEBUG, INFO, WARNING, ERROR")
       for module in COLLECTORS],
 ])
