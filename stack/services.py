@@ -28,12 +28,12 @@ class InstallError(cli.ExpectedError):
 def load_configuration() -> None:
     """The system's settings first, then the checkout's (or ENV_FILE): the first value loaded wins. A file this
     account may not read is an error, except under systemd, which has passed its settings already (EnvironmentFile=)."""
-    for path in (units.SYSTEM_ENV, settings.env_file()):
+    for path in (units.SYSTEM_ENV, None):  # None: the checkout's, or ENV_FILE's, as every program reads it
         try:
             settings.load_dotenv(path)
         except PermissionError:
             if not os.environ.get("INVOCATION_ID"):
-                raise settings.ConfigError(f"cannot read {path}: run it with sudo") from None
+                raise settings.ConfigError(f"cannot read {path or settings.env_file()}: run it with sudo") from None
 
 
 def admins() -> list[str]:
