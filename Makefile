@@ -23,7 +23,7 @@ test: $(INSTALLED)
 
 migrate: $(INSTALLED)
 	$(BIN)/python -m stack.system run
-	$(BIN)/python -m db.migrate
+	$(BIN)/python -m db.migrate $(if $(filter 1 yes true,$(DROP_DEPENDENTS)),--drop-dependents)
 
 psql: $(INSTALLED)
 	$(BIN)/python -m db.cluster psql

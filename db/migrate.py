@@ -5,6 +5,7 @@ a checksum refuses a migration edited after it was applied. The repeatable objec
 views, grants) are re-applied together whenever any of them changed.
 """
 
+import argparse
 import contextlib
 import hashlib
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from db import cluster
@@ -122,33 +124,88 @@ def apply_migrations(conn: psycopg.Connection, report: list[str]) -> int:
     return count
 
 
-# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define.
-DROP_REPEATABLES = """
+# Every view, function and procedure of the energy schema that no extension owns: what the db/ files define, and what
+# make migrate drops before applying them again. Columns: kind, name (for DROP), and the object's catalog and oid.
+REBUILT = """
+SELECT 'VIEW' AS kind, format('%I.%I', n.nspname, c.relname) AS name, 'pg_class'::regclass AS classid, c.oid AS objid
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'energy' AND c.relkind = 'v'
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text, 'pg_proc'::regclass,
+       p.oid
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'energy' AND p.prokind IN ('f', 'p')
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
+
+DROP_REBUILT = """
 DO $$
 DECLARE
     v_object record;
 BEGIN
     -- Names first, drops after: a CASCADE drop removes dependent views whose names could no longer be printed.
-    FOR v_object IN
-        SELECT * FROM (
-            SELECT 'VIEW' AS kind, format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'energy' AND c.relkind = 'v'
-              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-            UNION ALL
-            SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
-            FROM pg_proc p
-            WHERE p.pronamespace = 'energy'::regnamespace AND p.prokind IN ('f', 'p')
-              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-            OFFSET 0
-        ) named
-        ORDER BY kind DESC
+    FOR v_object IN SELECT * FROM ({rebuilt} OFFSET 0) named ORDER BY kind DESC
     LOOP
         EXECUTE format('DROP %s IF EXISTS %s CASCADE', v_object.kind, v_object.name);
     END LOOP;
 END
 $$;
 """
+
+# What else the CASCADE of DROP_REBUILT would take outside the energy schema: a user's own view over energy.daily,
+# a trigger calling an energy function, a column of a view's row type. Each as PostgreSQL describes it; a view by
+# its name rather than by its rewrite rule.
+OUTSIDE_DEPENDENTS = """
+WITH rebuilt AS ({rebuilt}),
+gone AS (  -- the objects and the row types of the views
+    SELECT classid, objid FROM rebuilt
+    UNION ALL
+    SELECT 'pg_type'::regclass, t.oid FROM pg_type t JOIN rebuilt r ON r.classid = 'pg_class'::regclass
+                                                                   AND t.typrelid = r.objid
+),
+dependent AS (
+    SELECT d.classid, d.objid, d.objsubid,
+           COALESCE(rule.ev_class, trigger.tgrelid, column_default.adrelid, check_or_key.conrelid,
+                    CASE WHEN d.classid = 'pg_class'::regclass THEN d.objid END) AS relation
+    FROM gone g
+    JOIN pg_depend d ON d.refclassid = g.classid AND d.refobjid = g.objid AND d.deptype IN ('n', 'a')
+    LEFT JOIN pg_rewrite rule ON d.classid = 'pg_rewrite'::regclass AND rule.oid = d.objid
+    LEFT JOIN pg_trigger trigger ON d.classid = 'pg_trigger'::regclass AND trigger.oid = d.objid
+    LEFT JOIN pg_attrdef column_default ON d.classid = 'pg_attrdef'::regclass AND column_default.oid = d.objid
+    LEFT JOIN pg_constraint check_or_key ON d.classid = 'pg_constraint'::regclass AND check_or_key.oid = d.objid
+    WHERE (d.classid, d.objid) NOT IN (SELECT classid, objid FROM gone)
+)
+SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass AND c.relkind = 'v'
+                     THEN format('view %I.%I', n.nspname, c.relname)
+                     ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS described
+FROM dependent d
+LEFT JOIN pg_class c ON c.oid = d.relation
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE COALESCE(n.nspname, (pg_identify_object(d.classid, d.objid, d.objsubid)).schema) IS DISTINCT FROM 'energy'
+ORDER BY 1
+"""
+
+
+def rebuild_pending(conn: psycopg.Connection) -> bool:
+    """Whether make migrate is about to rebuild the objects of db/: a migration is pending or a file changed."""
+    applied = {version for (version,) in conn.execute("SELECT version FROM deploy.migration")}
+    row = conn.execute("SELECT checksum FROM deploy.repeatable").fetchone()
+    return (any(m.version not in applied for m in migrations())
+            or row is None or row[0] != repeatable_checksum(repeatable_files()))
+
+
+def check_dependents(conn: psycopg.Connection, drop: bool, report: list[str]) -> None:
+    """Refuse to rebuild the objects of db/ while objects outside the energy schema depend on them (they would go
+    with them, silently), unless told to drop them."""
+    found = [name for (name,) in conn.execute(sql.SQL(OUTSIDE_DEPENDENTS).format(rebuilt=sql.SQL(REBUILT)))]
+    if found and not drop:
+        raise MigrationError(
+            f"objects of your own depend on the views and functions that make migrate rebuilds, and would be dropped "
+            f"with them: {'; '.join(found)}. Drop them first (keep their definitions to create them again "
+            "afterwards), or run make migrate DROP_DEPENDENTS=1 (python -m db.migrate --drop-dependents) to drop them")
+    if found:
+        report.append(f"dropping objects of your own that depend on the rebuilt ones: {'; '.join(found)}")
 
 
 def apply_repeatables(conn: psycopg.Connection, force: bool, report: list[str]) -> None:
@@ -164,7 +221,7 @@ def apply_repeatables(conn: psycopg.Connection, force: bool, report: list[str]) 
     with conn.transaction():
         # Bodies may name objects of files applied later (a function reading a view); plpgsql_check checks them.
         conn.execute("SET LOCAL check_function_bodies = off")
-        conn.execute(DROP_REPEATABLES)
+        conn.execute(sql.SQL(DROP_REBUILT).format(rebuilt=sql.SQL(REBUILT)))
         for path in files:
             try:
                 conn.execute(path.read_text())
@@ -209,9 +266,10 @@ def install_schedule(conn: psycopg.Connection, cron_database: str, report: list[
     report.append(f"pg_cron: {changed} of {len(JOBS)} jobs created or updated (in database {cron_database})")
 
 
-def migrate(url: str, schedule: bool = True, atomic: bool = False) -> list[str]:
+def migrate(url: str, schedule: bool = True, atomic: bool = False, drop_dependents: bool = False) -> list[str]:
     """Bring the database at url up to date; returns what was done, one line per step. atomic: every pending
-    migration and the objects of db/ in one transaction, so that a failure leaves the database as it was."""
+    migration and the objects of db/ in one transaction, so that a failure leaves the database as it was.
+    drop_dependents: drop objects outside the energy schema that depend on the rebuilt ones, rather than refuse."""
     report: list[str] = []
     with psycopg.connect(url, autocommit=True) as conn:
         cron_database = require_pg_cron(conn)
@@ -220,6 +278,8 @@ def migrate(url: str, schedule: bool = True, atomic: bool = False) -> list[str]:
             if cron_database == conn.info.dbname:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_cron")  # before the views that read its tables
             conn.execute(BOOKKEEPING)
+            if rebuild_pending(conn):  # checked before any migration runs: a refusal changes nothing
+                check_dependents(conn, drop_dependents, report)
             applied = apply_migrations(conn, report)
             apply_repeatables(conn, force=applied > 0, report=report)
             conn.execute("CALL energy.create_raw_partitions()")
@@ -228,15 +288,20 @@ def migrate(url: str, schedule: bool = True, atomic: bool = False) -> list[str]:
     return report
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Migrate DATABASE_URL, or the local cluster (started for the occasion) when it is not set."""
+    parser = argparse.ArgumentParser(prog="python -m db.migrate", description="Bring the database up to date.")
+    parser.add_argument("--drop-dependents", action="store_true",
+                        help="drop objects outside the energy schema that depend on the views and functions being "
+                             "rebuilt (by default make migrate refuses and names them)")
+    args = parser.parse_args(argv)
     settings.load_dotenv()
     url = settings.setting("DATABASE_URL", settings.connection_url)
     local = None if url else cluster.local_cluster()
     started = local is not None and cluster.start(local)
     url = url or local.url()
     try:
-        for line in migrate(url):
+        for line in migrate(url, drop_dependents=args.drop_dependents):
             print(line)
     except psycopg.OperationalError as error:
         raise MigrationError(f"cannot connect to {settings.redacted(url)}: {cli.one_line(error)}") from None

@@ -16,7 +16,7 @@ import psycopg
 from ingest import options, portal_db
 from ingest.portal import ZONE
 from ingest.portal_csv import ExportError, Reading, parse_file
-from stack import settings
+from stack import cli, settings
 
 HOW = """Get the files at Mijn Fluvius > Verbruikshistoriek: ask for the quarter-hour totals (kwartiertotalen) of
 the electricity meter and the hourly totals (uurtotalen) of the gas meter, as CSV."""
@@ -61,15 +61,13 @@ def describe(file: File) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Import the files named on the command line; a clear one-line error and nothing imported when one is bad."""
-    try:
-        settings.load_dotenv()
-    except settings.ConfigError as error:
-        sys.exit(f"error: {error}")
+    """Import the files named on the command line; a clear one-line error per bad file and nothing imported."""
+    settings.load_dotenv()
     parser = argparse.ArgumentParser(prog="python -m ingest.fluvius", epilog=HOW,
                                      description="Import the CSV exports of the Mijn Fluvius portal as history.")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a CSV export of the portal")
     parser.add_argument("--database-url", action=options.EnvDefault, env="INGEST_DATABASE_URL",
+                        type=settings.connection_url,
                         help="where to write readings, as the energy_ingest role (derived from DATABASE_URL, "
                              "or the local cluster, when unset)")
     args = parser.parse_args(argv)
@@ -79,12 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(error).splitlines():
             print(f"error: {line}", file=sys.stderr)
         print("nothing imported", file=sys.stderr)
-        return 1
+        return cli.EXIT_EXPECTED
     except psycopg.Error as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"error: database: {message}\nnothing imported (is the database running? make db-start)",
-              file=sys.stderr)
-        return 1
+        raise cli.ExpectedError(f"database: {cli.one_line(error)}; nothing imported (is the database running? "
+                                "make db-start)") from None
     except KeyboardInterrupt:
         print("interrupted: nothing imported", file=sys.stderr)
         return 130
@@ -96,4 +92,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -106,11 +106,12 @@ def day(text: str) -> date:
 
 
 def zone(name: str) -> ZoneInfo:
-    """An argparse type for a time zone name."""
+    """A check for a time zone name; ValueError, as every check of stack.settings, so that the environment and the
+    command line give the same one line."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise argparse.ArgumentTypeError(f"{name!r} is not a time zone (e.g. Europe/Brussels)") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the database, such as "Europe"
+        raise ValueError("must be a time zone like Europe/Brussels") from None
 
 
 def main(argv: list[str] | None = None) -> int:

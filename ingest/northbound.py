@@ -33,7 +33,6 @@ class Api:
     def __init__(self, base_url: str, user: str, system_code: str, timeout: float = 30.0):
         self.base_url, self.user, self._system_code, self.timeout = base_url.rstrip("/"), user, system_code, timeout
         self.token: str | None = None
-        self.logins = 0
 
     def _post(self, endpoint: str, body: dict) -> tuple[dict, dict]:
         """POST JSON; returns (answer, headers) or raises FusionSolarError without echoing the request."""
@@ -78,7 +77,6 @@ class Api:
         if not token:
             raise FusionSolarError("login: no xsrf-token in the answer")
         self.token = token
-        self.logins += 1
         log.info("logged in to FusionSolar as %s", self.user)
 
     def call(self, endpoint: str, body: dict) -> dict:

@@ -11,7 +11,6 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from db import migrate
-from stack import health, services, settings
+from stack import cli, health, services, settings
 from stack.system import PG_MAJOR
 
 NAME = "energy-{:%Y%m%dT%H%M%SZ}.dump"  # UTC, so names sort by time across daylight saving changes
@@ -36,7 +35,7 @@ $$;
 """
 
 
-class BackupError(Exception):
+class BackupError(cli.ExpectedError):
     """A dump or a restore cannot be made."""
 
 
@@ -130,12 +129,9 @@ def restore(url: str, file: Path) -> list[str]:
 
 
 def database_url(backup: bool) -> str:
-    """DATABASE_URL (BACKUP_DATABASE_URL first for a dump), or the project-local cluster's."""
-    if url := (backup and settings.text("BACKUP_DATABASE_URL")) or settings.text("DATABASE_URL"):
-        return url
-    from db.cluster import local_cluster
-
-    return local_cluster().url()
+    """The owner's URL as settings.database_url decides it; for a dump BACKUP_DATABASE_URL first (the installed
+    services' read-only role)."""
+    return (backup and settings.setting("BACKUP_DATABASE_URL", settings.connection_url)) or settings.database_url()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,27 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         "file", type=Path)
     commands.add_parser("nightly", help="dump into BACKUP_DIR and keep the newest BACKUP_KEEP (the timer)")
     args = parser.parse_args(argv)
-    try:
-        services.load_configuration()
-        if args.command == "restore":
-            for line in restore(database_url(backup=False), args.file):
-                print(line)
-            print(f"restored {args.file}")
-            return 0
-        directory = (args.command == "dump" and args.dir) or health.backup_dir()
-        keep = settings.setting("BACKUP_KEEP", settings.integer(1), 14)
-        path = dump(database_url(backup=True), directory, raw=args.command == "dump" and args.raw)
-        removed = prune(directory, keep) if args.command == "nightly" else []
-        print(f"backup: {path} ({health.human(path.stat().st_size)})"
-              + (f", removed {len(removed)} older" if removed else ""))
-    except (BackupError, migrate.MigrationError, settings.ConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except psycopg.Error as error:
-        print(f"error: {(str(error).strip().splitlines() or [type(error).__name__])[0]}", file=sys.stderr)
-        return 1
+    services.load_configuration()
+    if args.command == "restore":
+        for line in restore(database_url(backup=False), args.file):
+            print(line)
+        print(f"restored {args.file}")
+        return 0
+    directory = (args.command == "dump" and args.dir) or health.backup_dir()
+    keep = settings.setting("BACKUP_KEEP", settings.integer(1), 14)
+    path = dump(database_url(backup=True), directory, raw=args.command == "dump" and args.raw)
+    removed = prune(directory, keep) if args.command == "nightly" else []
+    print(f"backup: {path} ({health.human(path.stat().st_size)})"
+          + (f", removed {len(removed)} older" if removed else ""))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

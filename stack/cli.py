@@ -1,7 +1,8 @@
 """How every program of the project ends: an expected error is one line on stderr and exit code 2, never a traceback.
 
-Every entry point (collectors, simulators, dashboard, make migrate, make run, the local cluster) runs its main()
-through run(), which also makes SIGTERM stop the program the way Ctrl-C does.
+Every entry point (collectors, importers, simulators, dashboard, make migrate, make run, the local cluster, make
+status, backup, restore, install and upgrade, the system packages) runs its main() through run(), which also makes
+SIGTERM stop the program the way Ctrl-C does.
 """
 
 import signal

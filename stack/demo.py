@@ -28,17 +28,17 @@ ON CONFLICT DO NOTHING
 """
 
 
-def seed_history(database_url: str, now: datetime | None = None) -> None:
-    """Import the demo history when the meter is simulated and the database (owner URL) holds nothing yet."""
+def seed_history(now: datetime | None = None) -> None:
+    """Import the demo history when the meter is simulated and the database holds nothing yet."""
     if settings.text("DSMR_HOST"):
         return  # a real meter: its history comes from the household's own exports
+    ingest_url = settings.database_url("energy_ingest")
     try:
-        with psycopg.connect(database_url, connect_timeout=10) as conn:
+        with psycopg.connect(settings.database_url(), connect_timeout=10) as conn:
             if not conn.execute(EMPTY).fetchone()[0]:
                 return
         print(f"empty database: importing {DAYS} days of demo history (Mijn Fluvius exports of the simulated "
               "household)", flush=True)
-        ingest_url = settings.text("INGEST_DATABASE_URL") or settings.with_user(database_url, "energy_ingest")
         with TemporaryDirectory(prefix="brs5-demo-") as directory:
             paths = []
             for name, text in exports(now or datetime.now(UTC), DAYS).items():

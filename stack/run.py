@@ -207,7 +207,7 @@ def main() -> int:
             for line in migrate.migrate(url or local.url()):
                 print(line)
             print(f"database: psql {settings.redacted(url or local.url())}   (or: make psql)", flush=True)
-            demo.seed_history(url or local.url())
+            demo.seed_history()
             catch_up(url or local.url())
             for service in services():
                 with signals.held():

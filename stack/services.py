@@ -15,25 +15,25 @@ from collections.abc import Callable
 import psycopg
 
 from db import migrate
-from stack import health, postgres, settings, system, units
+from stack import cli, health, postgres, settings, system, units
 
 STAGING = settings.ROOT / ".local" / "services"  # generated files, installed from here by the commands
 PROGRAMS = ("ingest.dsmr", "ingest.sun2000", "ingest.fusionsolar", "web", "stack.backup")
 
 
-class InstallError(Exception):
+class InstallError(cli.ExpectedError):
     """The installation cannot go on; the message says why and what to do."""
 
 
 def load_configuration() -> None:
-    """The system's settings first, then the checkout's: the first value loaded wins. A file this account may
-    not read is an error, except under systemd, which has passed its settings already (EnvironmentFile=)."""
-    for path in (units.SYSTEM_ENV, units.ENV_FILE):
+    """The system's settings first, then the checkout's (or ENV_FILE): the first value loaded wins. A file this
+    account may not read is an error, except under systemd, which has passed its settings already (EnvironmentFile=)."""
+    for path in (units.SYSTEM_ENV, None):  # None: the checkout's, or ENV_FILE's, as every program reads it
         try:
             settings.load_dotenv(path)
         except PermissionError:
             if not os.environ.get("INVOCATION_ID"):
-                raise settings.ConfigError(f"cannot read {path}: run it with sudo") from None
+                raise settings.ConfigError(f"cannot read {path or settings.env_file()}: run it with sudo") from None
 
 
 def admins() -> list[str]:
@@ -42,9 +42,14 @@ def admins() -> list[str]:
     return ["root", "postgres"] + ([sudo_user] if sudo_user and sudo_user != "root" else [])
 
 
+def configured_url() -> str | None:
+    """DATABASE_URL, checked; None when unset, which make install answers with a cluster of its own."""
+    return settings.setting("DATABASE_URL", settings.connection_url)
+
+
 def database() -> tuple[str, units.Database]:
     """The owner's connection, and what the units need to know of the database."""
-    url = settings.text("DATABASE_URL")
+    url = configured_url()
     if not postgres.is_ours(url):
         return url, units.Database()
     port = postgres.port()
@@ -93,7 +98,7 @@ def install_plan() -> list[str]:
                  "readable (chmod o+rx on it and its parents) or move the checkout, e.g. to /opt' >&2; exit 1; }")
     if db.unit:
         steps += postgres.steps(STAGING / "postgresql", user, admins())
-    if not settings.text("DATABASE_URL"):
+    if not configured_url():
         steps.append(f"printf '%s\\n' '' '# make install: the dedicated PostgreSQL cluster {postgres.NAME}' "
                      f"{shlex.quote('DATABASE_URL=' + owner)} >> {env}")
     steps.append(f"[ ! -e {env} ] || {{ chgrp {user} {env} && chmod g+r,o-rwx {env}; }}")  # it may hold secrets
@@ -173,9 +178,8 @@ def upgrade(url: str, installed: list[str], run: Callable[[list[str]], None] = r
         for line in migrate.migrate(url, atomic=True):
             print(line)
     except (migrate.MigrationError, psycopg.Error) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise InstallError(f"{reason}\nupgrade stopped before restarting anything: the services keep running the "
-                           "version they started with") from error
+        raise InstallError(f"{cli.one_line(error)}; upgrade stopped before restarting anything: the services keep "
+                           "running the version they started with") from error
     if not installed:
         print("no services installed: the database is up to date")
         return
@@ -191,7 +195,7 @@ def upgrade(url: str, installed: list[str], run: Callable[[list[str]], None] = r
 
 def upgrade_command() -> None:
     """make upgrade: as root when services are installed."""
-    url = settings.text("DATABASE_URL")
+    url = configured_url()
     if not url:
         raise InstallError("DATABASE_URL is not set (make install sets it); for the local cluster use make migrate")
     installed = health.installed_units()
@@ -200,23 +204,16 @@ def upgrade_command() -> None:
     upgrade(url, installed)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """python -m stack.services install|uninstall|upgrade."""
     commands = {"install": install, "uninstall": uninstall, "upgrade": upgrade_command}
+    argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in commands:
-        print(f"usage: python -m stack.services {'|'.join(commands)}", file=sys.stderr)
-        return 2
-    try:
-        load_configuration()
-        commands[argv[0]]()
-    except (InstallError, units.UnitError, migrate.MigrationError, settings.ConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except psycopg.Error as error:  # a DATABASE_URL that cannot be parsed or reached
-        print(f"error: {(str(error).strip().splitlines() or [type(error).__name__])[0]}", file=sys.stderr)
-        return 1
+        raise settings.ConfigError(f"usage: python -m stack.services {'|'.join(commands)}")
+    load_configuration()
+    commands[argv[0]]()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

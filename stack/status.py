@@ -1,7 +1,6 @@
 """make status: the health of the installation (stack/health.py) in a few lines; exit status 1 when something
 needs attention, so that a cron job or a monitoring script can use it."""
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from stack import health, services, settings
+from stack import cli, health, services, settings
 
 
 def fetcher(url: str) -> Callable[[str], list[dict]]:
@@ -69,12 +68,8 @@ def lines(report: dict, spools: Path) -> list[str]:
 
 def main() -> int:
     """Print the status."""
-    try:
-        services.load_configuration()
-        url = settings.database_url("energy_web")
-    except settings.ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    services.load_configuration()
+    url = settings.database_url("energy_web")
     spools = health.spool_dir()
     report = health.report(fetcher(url), spools, health.backup_dir(), health.watched_units(), explain=True)
     print("\n".join(lines(report, spools)))
@@ -82,4 +77,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)

@@ -5,6 +5,8 @@ import shutil
 import subprocess
 import sys
 
+from stack import cli
+
 PG_MAJOR = 15
 RUN_PACKAGES = [f"postgresql-{PG_MAJOR}", f"postgresql-{PG_MAJOR}-cron"]
 TEST_PACKAGES = [*RUN_PACKAGES, f"postgresql-{PG_MAJOR}-plpgsql-check", "chromium"]
@@ -23,7 +25,7 @@ def missing(packages: list[str]) -> list[str]:
 
 
 def ensure(packages: list[str]) -> None:
-    """Install the missing packages with apt-get when allowed, otherwise exit with the command to run."""
+    """Install the missing packages with apt-get when allowed, otherwise an error naming the command to run."""
     if not shutil.which("dpkg-query"):
         print(f"not a Debian system: make sure these are installed: {' '.join(packages)}")
         return
@@ -32,12 +34,13 @@ def ensure(packages: list[str]) -> None:
         return
     command = ["apt-get", "install", "-y", "--no-install-recommends", *absent]
     if os.geteuid() != 0:
-        sys.exit(f"missing system packages: run  sudo apt-get update && sudo {' '.join(command)}")
+        raise cli.ExpectedError(f"missing system packages: run  sudo apt-get update && sudo {' '.join(command)}")
     print(f"installing {' '.join(absent)}", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(command, check=True, env=env)
+    for step in (["apt-get", "update", "-qq"], command):
+        if subprocess.run(step, env=env, check=False).returncode:
+            raise cli.ExpectedError(f"{' '.join(step)} failed (its output is above)")
 
 
 if __name__ == "__main__":
-    ensure(TEST_PACKAGES if sys.argv[1:] == ["test"] else RUN_PACKAGES)
+    cli.run(lambda: ensure(TEST_PACKAGES if sys.argv[1:] == ["test"] else RUN_PACKAGES))

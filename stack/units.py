@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from stack import settings
+from stack import cli, settings
 
 TEMPLATES = Path(__file__).with_name("templates")
 USER = "brs5-energy"
@@ -27,7 +27,7 @@ COLLECTORS = (
 UNSAFE_PATH = re.compile(r"[\s%$\\\"']")  # what systemd would expand or split in a path
 
 
-class UnitError(Exception):
+class UnitError(cli.ExpectedError):
     """The units cannot be generated for this checkout or configuration."""
 
 

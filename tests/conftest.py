@@ -8,6 +8,7 @@ import pytest
 from psycopg import sql
 
 from db import migrate
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, Dashboard
 from tests.pg import admin, clone, start_server, stop_server, url_of
 
 TEMPLATE = "energy_template"
@@ -69,3 +70,22 @@ def empty_db_url(pg_server):
 def meter(db):
     """The day-tariff import register of the live meter, the counter most tests read."""
     return db.execute("SELECT id FROM energy.metric WHERE source = 'dsmr' AND name = 'energy_import_t1'").fetchone()[0]
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium (the test is skipped where Playwright is not installed)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def dashboard(db_url, tmp_path):
+    """python -m web on the test's database; no traceback in its log at the end."""
+    served = Dashboard(db_url, tmp_path)
+    yield served
+    served.close()
+    assert "Traceback" not in served.log.read_text()

@@ -93,7 +93,7 @@ def test_restore_refuses_a_database_that_is_not_empty(db, db_url, tmp_path):
 
     result = cli("restore", file, url=db_url)
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: database ") and "is not empty" in result.stderr
     assert content(db_url) == before
 
@@ -127,7 +127,7 @@ def test_a_dump_of_a_newer_release_or_not_a_dump_is_refused(db_url, empty_db_url
     text = tmp_path / "notes.dump"
     text.write_text("not a dump\n")
     result = cli("restore", str(text), url=empty_db_url)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.startswith("error: pg_restore failed: pg_restore: error: input file does not appear to be "
                                     "a valid archive")
     assert len(result.stderr.splitlines()) == 1

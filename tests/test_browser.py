@@ -4,25 +4,19 @@ the API says, the banner follows the database, and the quarter hour warns before
 
 import calendar
 import csv
-import json
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 
 from db import migrate
-from stack.settings import ROOT, with_user
+from tests.chromium import ARTIFACTS, DESKTOP, PHONE, Dashboard, bars, series, show
 from tests.database import metric_id, seed_counters, write
 from tests.pg import start_server, stop_server
-from tests.procs import free_port, start, stop, wait_for
+from tests.procs import wait_for
 from tests.readings import BRUSSELS, local
 
-sync_api = pytest.importorskip("playwright.sync_api")
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-DESKTOP, PHONE = {"width": 1280, "height": 1400}, {"width": 390, "height": 844}
+pytest.importorskip("playwright.sync_api")
 LOOKS = {"desktop-light-en": (DESKTOP, "light", "en-GB"), "desktop-dark-nl": (DESKTOP, "dark", "nl-BE"),
          "phone-light-nl": (PHONE, "light", "nl-BE"), "phone-dark-en": (PHONE, "dark", "en-GB")}
 
@@ -43,71 +37,6 @@ def live(db, watts: float) -> None:
     for source, name, value in (("dsmr", "power_import", watts), ("dsmr", "power_export", 0.0),
                                 ("sun2000", "power_active", 800.0), ("sun2000", "rated_power", 4000.0)):
         write(db, metric_id(db, source, name), [(now - timedelta(seconds=s), value) for s in range(0, 60, 5)])
-
-
-class Dashboard:
-    """python -m web against a database, and a Chromium page on it that records console errors."""
-
-    def __init__(self, url: str, log_dir):
-        self.port, self.log = free_port(), log_dir / "web.log"
-        self.url = url
-        self.server = start("web", log=self.log, WEB_PORT=str(self.port), WEB_DATABASE_URL=with_user(url, "energy_web"))
-        wait_for(lambda: "dashboard:" in self.log.read_text(), what="the dashboard to start")
-        self.errors, self.foreign = [], []
-
-    def api(self, path: str) -> dict:
-        """What the API answers."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as response:
-            return json.load(response)
-
-    def open(self, browser, viewport: dict, scheme: str, locale: str):
-        """A page in a fresh context."""
-        context = browser.new_context(viewport=viewport, color_scheme=scheme, locale=locale, accept_downloads=True)
-        page = context.new_page()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("request", lambda r: None if r.url.startswith(f"http://127.0.0.1:{self.port}/")
-                else self.foreign.append(r.url))
-        page.goto(f"http://127.0.0.1:{self.port}/")
-        return page
-
-    def close(self) -> None:
-        """Stop the server."""
-        stop(self.server)
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def dashboard(db_url, tmp_path):
-    served = Dashboard(db_url, tmp_path)
-    yield served
-    served.close()
-    assert "Traceback" not in served.log.read_text()
-
-
-def bars(page, canvas: str = "history-chart") -> int:
-    """How many periods a chart shows."""
-    return page.evaluate("(id) => { const c = Chart.getChart(id); return c ? c.data.labels.length : -1; }", canvas)
-
-
-def series(page, label_index: int, canvas: str = "history-chart") -> list:
-    """The values of one dataset of a chart."""
-    return page.evaluate("([id, i]) => Chart.getChart(id).data.datasets[i].data", [canvas, label_index])
-
-
-def show(page, level: str, day: str) -> None:
-    """Pick a level and a date (with the date picker), then wait until the chart shows that window."""
-    page.click(f"#history-levels button[data-level='{level}']")
-    page.fill("#history-date", day)
-    link = "() => document.getElementById('history-csv').href"
-    wait_for(lambda: f"level={level}&date={day}" in page.evaluate(link), what=f"the {level} chart of {day}")
 
 
 def hours_of(day: date) -> int:

@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from tests.chromium import ARTIFACTS, DESKTOP, PHONE, bars, series, show
 from tests.database import metric_id, write
-from tests.tariffs import COLUMNS, household, write_household
-from tests.test_browser import ARTIFACTS, DESKTOP, PHONE, bars, browser, dashboard, series, show  # noqa: F401
-from tests.test_costs import FIXED
+from tests.tariffs import COLUMNS, FIXED, household, write_household
 
 pytest.importorskip("playwright.sync_api")
 # the chart's series, in the order of costs.js: paid (stacked), earned, saved, and the total as a line
@@ -59,7 +58,7 @@ def seed(db) -> None:
     db.execute("CALL energy.run_aggregations()")
 
 
-def test_the_kwh_eur_switch_shows_what_the_api_says(db, dashboard, browser, tmp_path):  # noqa: F811
+def test_the_kwh_eur_switch_shows_what_the_api_says(db, dashboard, browser, tmp_path):
     seed(db)
     page = dashboard.open(browser, DESKTOP, "light", "en-GB")
     page.wait_for_function("() => document.getElementById('today-produced_kwh').textContent.endsWith('kWh')")
@@ -132,7 +131,7 @@ def test_the_kwh_eur_switch_shows_what_the_api_says(db, dashboard, browser, tmp_
     assert dashboard.errors == [] and dashboard.foreign == []
 
 
-def test_money_on_a_phone_in_dutch_in_dark_mode(db, dashboard, browser):  # noqa: F811
+def test_money_on_a_phone_in_dutch_in_dark_mode(db, dashboard, browser):
     seed(db)
     replace(FIXED, valid_from=date.today() - timedelta(days=60)).insert(db)
     page = dashboard.open(browser, PHONE, "dark", "nl-BE")
@@ -152,7 +151,7 @@ def test_money_on_a_phone_in_dutch_in_dark_mode(db, dashboard, browser):  # noqa
     assert dashboard.errors == []
 
 
-def test_the_page_shows_energy_when_the_money_cannot_be_had(db, dashboard, browser):  # noqa: F811
+def test_the_page_shows_energy_when_the_money_cannot_be_had(db, dashboard, browser):
     seed(db)
     replace(FIXED, valid_from=date.today() - timedelta(days=60)).insert(db)
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")

@@ -10,34 +10,24 @@ from psycopg import sql
 
 from ingest import prices as price_import
 from stack.settings import with_user
-from tests.database import metric_id, write
 from tests.readings import BRUSSELS, local
-from tests.tariffs import Tariff, expected_costs, household, stored_costs, write_household, write_prices
+from tests.tariffs import (
+    CHANGED,
+    FIXED,
+    Tariff,
+    expected_costs,
+    household,
+    march,
+    stored_costs,
+    write_household,
+    write_prices,
+)
 
-FIXED = Tariff(date(2026, 3, 1), prices_include_vat=True, vat_rate=Decimal("0.06"), import_day=Decimal("0.3512"),
-               import_night=Decimal("0.2789"), export_day=Decimal("0.0415"), export_night=Decimal("0.0327"),
-               gas_kwh=Decimal("0.0891"), gas_m3_to_kwh=Decimal("10.472"), capacity_kw_year=Decimal("53.2549"),
-               fixed_year=Decimal("118.50"))
-# From the 16th: prices without VAT (21 %), other figures.
-CHANGED = Tariff(date(2026, 3, 16), prices_include_vat=False, vat_rate=Decimal("0.21"), import_day=Decimal("0.2917"),
-                 import_night=Decimal("0.2233"), export_day=Decimal("0.0502"), export_night=Decimal("0.0444"),
-                 gas_kwh=Decimal("0.0765"), gas_m3_to_kwh=Decimal("10.31"), capacity_kw_year=Decimal("49.87"),
-                 fixed_year=Decimal("96.00"))
 DYNAMIC = dict(prices_include_vat=False, vat_rate=Decimal("0.06"), import_market_factor=Decimal("1.0825"),
                import_market_add=Decimal("0.1527"), export_market_factor=Decimal("0.9"),
                export_market_add=Decimal("-0.0113"), gas_kwh=Decimal("0.081"), gas_m3_to_kwh=Decimal("10.5"),
                fixed_year=Decimal("60"))
 LEVELS = ("hour", "day", "week", "month")
-
-
-def march(db) -> dict:
-    """March 2026 (a 23-hour day on the 29th) of a household, aggregated, with peaks in February and March."""
-    hours = household(local(2026, 3, 1, 0), local(2026, 4, 1, 0))
-    write_household(db, hours)
-    write(db, metric_id(db, "dsmr", "demand_max_month"), [(local(2026, 2, 10, 18, 15), 3100.0),
-                                                           (local(2026, 3, 12, 7, 45), 4200.0)])
-    db.execute("CALL energy.run_aggregations(%s)", (local(2026, 4, 1, 0, 5),))
-    return hours
 
 
 def assert_costs(db, expected_by_level: dict[str, dict], complete_before: datetime) -> None:

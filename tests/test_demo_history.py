@@ -16,10 +16,11 @@ START = datetime(2026, 9, 27, 18, tzinfo=UTC)  # 60 days before, from the whole 
 
 
 @pytest.fixture
-def simulated_meter(monkeypatch):
-    """make run's situation: no meter configured, the ingest URL derived from the owner's."""
+def simulated_meter(db_url, monkeypatch):
+    """make run's situation: no meter configured, the test's database as DATABASE_URL, the ingest URL derived."""
     for name in ("DSMR_HOST", "INGEST_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
 
 
 def belgian_tariff(local: datetime) -> str:
@@ -28,7 +29,7 @@ def belgian_tariff(local: datetime) -> str:
 
 
 def test_an_empty_database_gets_60_days_of_plausible_history(db_url, db, simulated_meter, capsys):
-    demo.seed_history(db_url, NOW)
+    demo.seed_history(NOW)
     readings = stored(db, "fluvius")
     production = dict(values(db, "fusionsolar", "energy_yield_hour"))
     out = capsys.readouterr().out.splitlines()
@@ -92,7 +93,7 @@ def test_an_empty_database_gets_60_days_of_plausible_history(db_url, db, simulat
 def test_no_history_on_a_database_that_has_readings(db_url, db, simulated_meter, capsys):
     db.execute("INSERT INTO energy.raw_reading SELECT %s, id, 1500 FROM energy.metric "
                "WHERE source = 'dsmr' AND name = 'power_import'", (NOW,))
-    demo.seed_history(db_url, NOW)
+    demo.seed_history(NOW)
     assert capsys.readouterr().out == ""
     assert stored(db, "fluvius") == []
 
@@ -103,20 +104,20 @@ def test_no_history_on_a_database_that_has_only_aggregates(db_url, db, simulated
         SELECT id, '2026-09-30 22:00+00', '2026-10-31 23:00+00', 1, 1, 1, 1, 1, 1, 1, '2026-10-01 00:00+00',
                '2026-10-01 00:00+00', NULL
         FROM energy.metric WHERE source = 'dsmr' AND name = 'power_import'""")
-    demo.seed_history(db_url, NOW)
+    demo.seed_history(NOW)
     assert capsys.readouterr().out == ""
     assert stored(db, "fluvius") == []
 
 
 def test_no_history_for_a_real_meter(db_url, db, simulated_meter, monkeypatch, capsys):
     monkeypatch.setenv("DSMR_HOST", "192.168.1.50")
-    demo.seed_history(db_url, NOW)
+    demo.seed_history(NOW)
     assert capsys.readouterr().out == ""
     assert stored(db, "fluvius") == []
 
 
 def test_the_history_is_written_through_the_ingest_connection(db_url, db, simulated_meter, monkeypatch, capsys):
     monkeypatch.setenv("INGEST_DATABASE_URL", "postgresql://energy_ingest@127.0.0.1:1/energy")
-    demo.seed_history(db_url, NOW)
+    demo.seed_history(NOW)
     assert capsys.readouterr().out.splitlines()[-1].startswith("demo history skipped: connection")
     assert stored(db, "fluvius") == []

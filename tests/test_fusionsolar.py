@@ -193,7 +193,10 @@ def test_an_expired_session_means_exactly_one_new_login(fake, db_url, tmp_path):
     fake.script = ["ok", "expire"]
     subject = collector(fake, db_url, tmp_path)
     run_for(subject, 1.0)
-    assert subject.api.logins == 2 and fake.count("login") == 2
+    names = [name for _, name in fake.calls]
+    assert names.count("login") == 2
+    again = names.index("login", 1)
+    assert names[again - 1:again + 2] == ["getDevRealKpi", "login", "getDevRealKpi"]  # after the expiry, then retried
     assert count(db_url, "fusionsolar", "power_active") >= 4  # went on polling after the new login
 
 

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 
 import psycopg
 import pytest
@@ -211,3 +212,63 @@ def test_objects_are_rebuilt_over_views_that_read_each_other(db_url):
         migrate.apply_repeatables(conn, force=True, report=report)
         assert report == [f"objects in db/: applied {len(migrate.repeatable_files())} files"]
         assert conn.execute("SELECT count(*) FROM energy.costs").fetchone() == (0,)
+
+
+# A psql user's own objects over the views and functions of db/: a view, a trigger, a column of a view's row type.
+OWN_OBJECTS = """
+CREATE VIEW public.my_report AS SELECT day, metric, delta FROM energy.daily;
+CREATE SCHEMA mine;
+CREATE TABLE mine.readings (ts timestamptz);
+CREATE TRIGGER readings_notify AFTER INSERT ON mine.readings REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION energy.notify_live_readings();
+CREATE TABLE mine.snapshots (taken date, day_row energy.daily);
+INSERT INTO mine.snapshots (taken) VALUES ('2026-03-01');
+"""
+OWN_NAMED = ("column day_row of table mine.snapshots; trigger readings_notify on table mine.readings; "
+             "view public.my_report")
+
+
+def test_a_rebuild_refuses_to_drop_a_users_own_objects_and_names_them(db_url, objects):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(OWN_OBJECTS)
+    before = schema_dump(db_url)
+    daily = objects / "views" / "20_daily.sql"
+    daily.write_text(daily.read_text() + "\n")  # touched: the objects of db/ are rebuilt
+
+    with pytest.raises(migrate.MigrationError) as refused:
+        migrate.migrate(db_url)
+
+    assert str(refused.value) == (
+        "objects of your own depend on the views and functions that make migrate rebuilds, and would be dropped with "
+        f"them: {OWN_NAMED}. Drop them first (keep their "
+        "definitions to create them again afterwards), or run make migrate DROP_DEPENDENTS=1 (python -m db.migrate "
+        "--drop-dependents) to drop them")
+    assert schema_dump(db_url) == before
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.my_report").fetchone() == (0,)
+        assert conn.execute("SELECT taken, day_row FROM mine.snapshots").fetchall() == [(date(2026, 3, 1), None)]
+
+    report = migrate.migrate(db_url, drop_dependents=True)
+
+    assert report[0] == f"dropping objects of your own that depend on the rebuilt ones: {OWN_NAMED}"
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT to_regclass('public.my_report'), (SELECT count(*) FROM pg_trigger "
+                            "WHERE tgname = 'readings_notify')").fetchone() == (None, 0)
+        assert conn.execute("SELECT * FROM mine.snapshots").fetchall() == [(date(2026, 3, 1),)]  # the rest stays
+
+
+def test_make_migrate_names_a_users_own_view_in_one_line_only_when_it_would_drop_it(db_url):
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE VIEW public.my_report AS SELECT day, metric, delta FROM energy.daily")
+    unchanged = run_migrate({"DATABASE_URL": db_url})
+    assert (unchanged.returncode, unchanged.stderr) == (0, "")  # nothing to rebuild: nothing to refuse
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM deploy.repeatable")  # as after a restore: every object of db/ is rebuilt
+
+    refused = run_migrate({"DATABASE_URL": db_url})
+
+    assert (refused.returncode, refused.stdout, len(refused.stderr.splitlines())) == (2, "", 1)
+    assert refused.stderr.startswith("error: objects of your own depend on the views and functions that make migrate "
+                                     "rebuilds, and would be dropped with them: view public.my_report. ")
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM public.my_report").fetchone() == (0,)

@@ -13,6 +13,9 @@ from tests.procs import checkout_copy
 
 ENTRY_POINTS = ["ingest.dsmr", "ingest.sun2000", "ingest.fusionsolar", "ingest.simulators.dsmr_bridge",
                 "ingest.simulators.sun2000", "web", "db.migrate", "db.cluster", "stack.run"]
+# The programs that take a command or files, with one that reaches the configuration.
+WITH_ARGUMENTS = [("ingest.fluvius", ["export.csv"]), ("ingest.prices", ["prices.csv"]), ("stack.backup", ["dump"]),
+                  ("stack.status", []), ("stack.services", ["upgrade"])]
 COLLECTORS = ["ingest.dsmr", "ingest.sun2000", "ingest.simulators.dsmr_bridge", "ingest.simulators.sun2000"]
 # Enough for every collector to get past its own required options.
 DEVICES = {"DSMR_HOST": "127.0.0.1", "SUN2000_HOST": "127.0.0.1", "FUSIONSOLAR_URL": "https://fusionsolar.invalid",
@@ -56,18 +59,19 @@ def test_a_line_that_is_not_a_setting_is_named_with_its_line_number(tmp_path, mo
     assert str(raised.value) == f"{dotenv}:2: expected KEY=VALUE, got 'this is not a setting'"
 
 
-@pytest.mark.parametrize("module", ENTRY_POINTS)
-def test_every_entry_point_reports_a_bad_settings_file_in_one_line(module, tmp_path):
+@pytest.mark.parametrize(("module", "args"), [(module, []) for module in ENTRY_POINTS] + WITH_ARGUMENTS)
+def test_every_entry_point_reports_a_bad_settings_file_in_one_line(module, args, tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("LOG_LEVEL=INFO\nthis is not a setting\n")
-    result = run(module, ENV_FILE=str(dotenv))
+    result = run(module, *args, ENV_FILE=str(dotenv))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"error: {dotenv}:2: expected KEY=VALUE, got 'this is not a setting'\n"
 
 
 @pytest.mark.parametrize(("module", "args"), [
     ("ingest.dsmr", []), ("ingest.sun2000", []), ("ingest.fusionsolar", []), ("web", []), ("db.migrate", []),
-    ("stack.run", []), ("db.cluster", ["psql"])])
+    ("stack.run", []), ("db.cluster", ["psql"]), ("ingest.fluvius", ["export.csv"]), ("stack.backup", ["dump"]),
+    ("stack.backup", ["restore", "energy.dump"]), ("stack.status", []), ("stack.services", ["upgrade"])])
 def test_every_program_refuses_a_database_url_that_is_not_one_in_one_line(module, args):
     result = run(module, *args, DATABASE_URL="localhost:5432/energy", **DEVICES)
     assert result.returncode == 2
@@ -82,6 +86,8 @@ def test_every_program_refuses_a_database_url_that_is_not_one_in_one_line(module
     ("ingest.dsmr", "--silence-timeout", "DSMR_SILENCE_TIMEOUT", "soon", "must be a number"),
     ("ingest.dsmr", "--database-url", "INGEST_DATABASE_URL", "energy",
      "must be a URL like postgresql://user@host:5432/energy"),
+    *[("ingest.fusionsolar", "--time-zone", "FUSIONSOLAR_TIME_ZONE", zone, "must be a time zone like Europe/Brussels")
+      for zone in ("Mars/Olympus", "Europe")],  # Europe: a folder of the zone database, not a zone
     *[(module, "--log-level", "LOG_LEVEL", "loud", "must be one of DEBUG, INFO, WARNING, ERROR")
       for module in COLLECTORS],
 ])
@@ -157,3 +163,10 @@ def test_the_web_tests_pass_with_a_dotenv_that_sets_a_password_in_the_checkout()
         assert " passed" in result.stdout.splitlines()[-1] and "skipped" not in result.stdout.splitlines()[-1]
     finally:
         shutil.rmtree(copy.parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("module", "args"), [("stack.status", []), ("stack.backup", ["dump"])])
+def test_a_bad_setting_of_the_local_cluster_is_one_line_too(module, args):
+    result = run(module, *args, LOCAL_DB_PORT="abc")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: LOCAL_DB_PORT must be an integer, got 'abc'\n"

@@ -135,7 +135,7 @@ def test_a_failing_migration_changes_nothing_and_restarts_nothing(old_release, t
     before = snapshot(old_release)
     shell = Recorder(old_release)
 
-    with pytest.raises(services.InstallError, match=r"no_such_function.*\nupgrade stopped before restarting "
+    with pytest.raises(services.InstallError, match=r"no_such_function.*; upgrade stopped before restarting "
                                                     "anything"):
         services.upgrade(old_release, installed, run=shell)
 

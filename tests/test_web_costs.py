@@ -13,8 +13,7 @@ import pytest
 from stack.settings import with_user
 from tests.database import metric_id, write
 from tests.readings import local, local_period
-from tests.tariffs import COLUMNS, Hour, expected_costs, household, stored_costs, write_household
-from tests.test_costs import CHANGED, FIXED, march
+from tests.tariffs import CHANGED, COLUMNS, FIXED, Hour, expected_costs, household, march, stored_costs, write_household
 from web import create_app
 
 AVERAGE = {"2026-03": Decimal(3650)}  # February 3100 W and March 4200 W billed (march())
