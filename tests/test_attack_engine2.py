@@ -34,11 +34,6 @@ def flows(conn, level: str, column: str) -> dict[date, float]:
 # --- the winning source per hour ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the portal's day covers only the morning half of an 18-hour outage of the live meter: the evening hours keep "
-    "the live meter's even spread of the whole step (19.4 / 18 kWh an hour) while the portal's night is counted "
-    "exactly as well, so July 1 says 10.067 kWh (truth 15.6; July 2 is right, 14.6) and the two days lose 5.533 kWh "
-    "of what the meter counted (24.667 instead of 30.2)"))
 def test_a_portal_day_covering_half_of_an_outage_loses_nothing_of_the_meter_increase(db):
     # The P1 collector is down from July 1 18:00 to July 2 12:00. The user imports the Mijn Fluvius export of July 2
     # (the portal gives whole days; July 1 was not downloaded). The house takes 0.5 kWh a quarter in the evening,
@@ -59,13 +54,11 @@ def test_a_portal_day_covering_half_of_an_outage_loses_nothing_of_the_meter_incr
     truth = {date(2026, 7, 1): 3.6 + 6 * 2.0, date(2026, 7, 2): 7 * 0.2 + 5 * 1.2 + 6 * 1.2}
     assert sum(imported.values()) == pytest.approx(live[-1][1] - before[0][1])
     assert imported == {d: pytest.approx(v) for d, v in truth.items()}
+    evening = db.execute("SELECT imported_kwh FROM energy.flows WHERE level = 'hour' AND local_start >= "
+                         "'2026-07-01 18:00' AND local_start < '2026-07-02 00:00' ORDER BY local_start")
+    assert [float(v) for (v,) in evening] == [pytest.approx(2.0)] * 6  # what the portal's hours leave of the step
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the inverter is away 10:00-16:00 and the cloud 08:00-12:00: hours 09:00-12:00 take the cloud's even spread of "
-    "its 07:55-12:00 step (1.98 kWh an hour; 09:00 too, where the inverter read every 5 minutes, since its step out "
-    "of the hour is longer), so the morning's ramp is partly lost: the day says 22.939 kWh (truth 24.0; the "
-    "inverter counted 08:00-10:00 exactly, so the cloud's step says exactly what 10:00-12:00 made)"))
 def test_two_solar_sources_with_overlapping_outages_make_one_days_production(db):
     # A July day of a ramping production (kWh per hour below). The Modbus collector cannot reach the inverter from
     # 10:00 to 16:00; FusionSolar's 5-minute counter has a hole from 08:00 to 12:00 (the dongle's upload failed).

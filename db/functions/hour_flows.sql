@@ -7,7 +7,9 @@
 -- through an outage beats another's share of its gap; hourly gas and quarter-hour amounts are exact per hour),
 -- readings of its own over a share spread across a gap, then the order of preference.
 CREATE OR REPLACE FUNCTION energy.hour_flows(p_from timestamptz, p_to timestamptz, p_running boolean DEFAULT false)
-RETURNS TABLE (flow text, period_start timestamptz, delta double precision, estimated boolean, source text)
+RETURNS TABLE (
+    flow text, period_start timestamptz, delta double precision, estimated boolean, source text, priority integer
+)
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = on  -- so that the change below ends with the call
@@ -80,7 +82,7 @@ BEGIN
         ),
         chosen AS (
             SELECT r.flow, w.period_start, coalesce(p.delta, 0) AS delta, coalesce(p.estimated, false) AS estimated,
-                   w.source
+                   w.source, w.priority
             FROM winner w
             JOIN (SELECT DISTINCT flow, grp, source, priority FROM energy.flow_rule) r
                 ON r.grp = w.grp AND r.source = w.source AND r.priority = w.priority
@@ -88,7 +90,7 @@ BEGIN
                 ON p.flow = r.flow AND p.source = w.source AND p.priority = w.priority
                AND p.period_start = w.period_start
         )
-        SELECT c.flow, c.period_start, c.delta - coalesce(f.delta, 0), c.estimated, c.source
+        SELECT c.flow, c.period_start, c.delta - coalesce(f.delta, 0), c.estimated, c.source, c.priority
         FROM chosen c
         LEFT JOIN (SELECT m.name, h.period_start, h.delta
                    FROM energy.agg_hour h JOIN energy.metric m ON m.id = h.metric_id AND m.source = 'flow'
