@@ -66,8 +66,9 @@ def load(conn) -> list[int]:
         CROSS JOIN energy.metric m WHERE m.id = ANY(%s)""", (history, start, ids))
     # what each counter's hours keep of their steps and state, read by every run that spreads a step
     conn.execute("""
-        INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts)
-        SELECT m.id, h, 0.5, 0, h - interval '1 min', h, 0, h + interval '59 min'
+        INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, gap_value, hwm,
+                                         hwm_ts)
+        SELECT m.id, h, 0.5, 0, h - interval '1 min', h, 0, 0, h + interval '59 min'
         FROM generate_series(%s::timestamptz, %s::timestamptz - interval '1 hour', interval '1 hour') h
         CROSS JOIN energy.metric m WHERE m.id = ANY(%s) AND m.kind = 'counter'""", (history, start, ids))
     load_flows(conn, history, start)

@@ -158,11 +158,7 @@ def hourly(first: datetime, last: datetime) -> list[datetime]:
 
 @pytest.mark.parametrize("replay_at", [
     pytest.param(local(2026, 7, 1, 14, 30), id="same_day"),
-    pytest.param(local(2026, 7, 4, 8, 30), id="cleaned", marks=pytest.mark.xfail(strict=True, reason=(
-        "after the cleanup the late readings of 13:00-13:35 (zeros, then the count back at 13:25) are merged before "
-        "the stored 13:40: merge_late_hours ends the hour's step at its first reading (a zero: gap_in 0) and puts the "
-        "whole rise since 09:55 into the hour's rise; 09:00 holds 2.75 kWh, 10:00-12:00 hold 0, 13:00 holds 12.25 "
-        "(truth 3.0 each; the day, 36 kWh, is right)")))])
+    pytest.param(local(2026, 7, 4, 8, 30), id="cleaned")])
 def test_zeros_spooled_during_an_outage_replayed_after_the_return(db, replay_at):
     # The SDongle answers 0 from 10:00 to 13:20 on July 1 and the register reads on from 13:25; the collector
     # cannot reach the database from 09:58 to 13:40, so it spools 10:00-13:35 (the zeros and the first good
@@ -184,11 +180,7 @@ def test_zeros_spooled_during_an_outage_replayed_after_the_return(db, replay_at)
 
 @pytest.mark.parametrize("late_at", [
     pytest.param(local(2026, 7, 1, 16, 30), id="same_day"),
-    pytest.param(local(2026, 7, 4, 8, 30), id="cleaned", marks=pytest.mark.xfail(strict=True, reason=(
-        "the zeros merged after the cleanup make the first reading of 10:00, 11:00, 12:00 (fresh hours, n = 0 before) "
-        "and of 13:00 (13:02-13:17, before the stored 13:25): 13:00's step is re-derived from that zero (gap_in 0) "
-        "and its rise takes all since 09:55; 09:00 holds 2.75 kWh, 10:00-12:00 hold 0, 13:00 holds 12.25 (truth "
-        "3.0 each; the day is right)")))])
+    pytest.param(local(2026, 7, 4, 8, 30), id="cleaned")])
 def test_zeros_arriving_after_the_count_that_followed_them(db, late_at):
     # Two collectors write the same register (the Modbus one and a second one of a neighbour's setup script): the
     # second, whose link to the inverter fails, sends its zeros from 10:02 to 13:17 every 5 minutes only at late_at
@@ -221,11 +213,6 @@ def test_zeros_then_the_count_back_mid_hour_with_the_jobs_run_in_between(db):
     check_invariants(db, meter, good)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the late 09:55 moves the mark's time, so spread_counter_steps re-derives the stored hours after it (raw gone) in "
-    "its simple branch from each hour's first reading, a zero for 12:00: gap_in = max(0 - mark, 0) = 0, gap_to = "
-    "12:00, and the hour's rise takes the whole 09:55-12:25 step: 09:00 2.75 kWh, 10:00 0, 11:00 0, 12:00 9.25 "
-    "(truth 3.0 each)"))
 def test_the_last_good_reading_before_zeros_arriving_after_the_cleanup(db):
     # The register is read every 5 minutes; the 09:55 reading is lost on the way (a timeout) and only resent by
     # the collector's spool on July 4, after the cleanup passed July 1. From 10:00 to 12:20 the SDongle answered 0;

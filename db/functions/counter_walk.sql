@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION energy.counter_walk(p_from timestamptz, p_to timestamptz, p_tz text)
 RETURNS TABLE (
     metric_id integer, period_start timestamptz, rise double precision, gap_in double precision,
-    gap_from timestamptz, gap_to timestamptz, hwm double precision, hwm_ts timestamptz, low_since timestamptz,
+    gap_from timestamptz, gap_to timestamptz, gap_value double precision, hwm double precision, hwm_ts timestamptz, low_since timestamptz,
     low_first double precision, simple boolean
 )
 LANGUAGE plpgsql STABLE
@@ -56,6 +56,7 @@ BEGIN
             gap_in := v_state.inc;
             gap_from := energy.step_start(v_before, v_state);
             gap_to := v_reading.ts;
+            gap_value := v_reading.value;
             v_stepped := v_state.low_since IS NULL;
         ELSE
             rise := rise + v_state.inc;

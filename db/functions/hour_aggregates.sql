@@ -10,7 +10,7 @@ RETURNS TABLE (
     sum double precision, avg double precision, min double precision, max double precision,
     first double precision, last double precision, first_ts timestamptz, last_ts timestamptz,
     delta double precision, estimated boolean,
-    rise double precision, gap_in double precision, gap_from timestamptz, gap_to timestamptz,
+    rise double precision, gap_in double precision, gap_from timestamptz, gap_to timestamptz, gap_value double precision,
     hwm double precision, hwm_ts timestamptz, low_since timestamptz, low_first double precision, simple boolean
 )
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -50,7 +50,7 @@ BEGIN
                    / nullif(extract(epoch FROM c.gap_to - c.gap_from), 0), 0)
            END,
            false,
-           c.rise, c.gap_in, c.gap_from, c.gap_to, c.hwm, c.hwm_ts, c.low_since, c.low_first, c.simple
+           c.rise, c.gap_in, c.gap_from, c.gap_to, c.gap_value, c.hwm, c.hwm_ts, c.low_since, c.low_first, c.simple
     FROM stats s
     JOIN energy.metric m ON m.id = s.metric_id
     LEFT JOIN energy.counter_walk(p_from, p_to, p_tz) c ON c.metric_id = s.metric_id AND c.period_start = s.hour;

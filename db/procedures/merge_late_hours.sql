@@ -16,6 +16,9 @@ DECLARE
     v_rise_before double precision;
     v_rise_after double precision;
     v_gap_in double precision;
+    v_gap_to timestamptz;
+    v_gap_value double precision;
+    v_stepped boolean;  -- a late reading before the stored ones ends the hour's step in (NULL: none seen yet)
     v_before boolean;
     v_had_before boolean;
     v_simple boolean;
@@ -48,9 +51,10 @@ BEGIN
                                  first_ts, last_ts, delta, estimated)
     SELECT metric_id, period_start, period_end, n, sum, avg, min, max, first, last, first_ts, last_ts, delta, estimated
     FROM fresh_hour;
-    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts,
-                                     low_since, low_first, simple)
-    SELECT metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts, low_since, low_first, simple
+    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, gap_value, hwm,
+                                     hwm_ts, low_since, low_first, simple)
+    SELECT metric_id, period_start, rise, gap_in, gap_from, gap_to, gap_value, hwm, hwm_ts, low_since, low_first,
+           simple
     FROM fresh_hour WHERE rise IS NOT NULL;
 
     -- Stored hours extended by readings before or after the ones they counted, in time order.
@@ -68,6 +72,7 @@ BEGIN
         v_rise_before := 0;
         v_rise_after := 0;
         v_gap_in := v_pair.gap_in;
+        v_stepped := NULL;
         v_before := true;
         v_had_before := false;
         v_simple := coalesce(v_pair.simple, true);
@@ -88,9 +93,12 @@ BEGIN
                     * extract(epoch FROM least(coalesce(v_late.next_ts, v_pair.first_ts), v_pair.first_ts) - v_late.ts);
                 v_walk := energy.counter_step(v_walk, v_late.ts, v_late.value, v_pair.max_rise);
                 v_simple := v_simple AND v_walk.simple;
-                IF v_late.ts = (SELECT min(ts) FROM energy.raw_reading
-                                WHERE metric_id = v_pair.metric_id AND ts >= v_pair.hour AND ts < v_pair.first_ts) THEN
+                IF v_stepped IS NULL OR (NOT v_stepped AND v_walk.low_since IS NULL) THEN
+                    -- the step into the hour now ends at this reading: its first, or its first that counts
                     v_gap_in := v_walk.inc;
+                    v_gap_to := v_late.ts;
+                    v_gap_value := v_late.value;
+                    v_stepped := v_walk.low_since IS NULL;
                 ELSE
                     v_rise_before := v_rise_before + v_walk.inc;
                 END IF;
@@ -133,6 +141,8 @@ BEGIN
         IF v_pair.kind = 'counter' THEN
             UPDATE energy.counter_hour c SET
                 rise = v_rise_before + c.rise + v_rise_after, gap_in = v_gap_in, simple = v_simple,
+                gap_to = CASE WHEN v_stepped THEN v_gap_to ELSE c.gap_to END,
+                gap_value = CASE WHEN v_stepped THEN v_gap_value ELSE c.gap_value END,
                 hwm = CASE WHEN v_before THEN c.hwm ELSE v_state.hwm END,
                 hwm_ts = CASE WHEN v_before THEN c.hwm_ts ELSE v_state.hwm_ts END,
                 low_since = CASE WHEN v_before THEN c.low_since ELSE v_state.low_since END,

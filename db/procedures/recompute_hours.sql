@@ -16,9 +16,10 @@ BEGIN
                                  first_ts, last_ts, delta, estimated)
     SELECT metric_id, period_start, period_end, n, sum, avg, min, max, first, last, first_ts, last_ts, delta, estimated
     FROM recomputed_hour;
-    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts,
-                                     low_since, low_first, simple)
-    SELECT metric_id, period_start, rise, gap_in, gap_from, gap_to, hwm, hwm_ts, low_since, low_first, simple
+    INSERT INTO energy.counter_hour (metric_id, period_start, rise, gap_in, gap_from, gap_to, gap_value, hwm,
+                                     hwm_ts, low_since, low_first, simple)
+    SELECT metric_id, period_start, rise, gap_in, gap_from, gap_to, gap_value, hwm, hwm_ts, low_since, low_first,
+           simple
     FROM recomputed_hour WHERE rise IS NOT NULL;
 
     CALL energy.recompute_quarters(p_from, p_to);  -- the quarter-hour level is computed from the same raw readings

@@ -24,6 +24,7 @@ DECLARE
     v_hour record;
     v_last timestamptz;
     v_knot energy.counter_state;
+    v_before energy.counter_state;
     v_rise double precision;
 BEGIN
     FOR v_counter IN
@@ -34,8 +35,9 @@ BEGIN
     LOOP
         -- Each hour's step in and rise, re-derived in time order from the state before it: late readings may
         -- have changed that state, also for stored hours after p_to whose raw data is gone. A simple hour (no
-        -- reset, re-base or implausible rise) counts the rise of the counter's high-water mark, which its first,
-        -- max and last readings give for any state before it; for the others only the step in is re-derived.
+        -- reset, re-base or implausible rise) counts the rise of the counter's high-water mark, which the reading
+        -- its step in ends at, its max and its last reading give for any state before it; for the others only the
+        -- step in is re-derived.
         v_in := (SELECT ROW(0, p.hwm, p.hwm_ts, p.low_since, p.low_first, true)::energy.counter_state
                  FROM energy.counter_hour p
                  WHERE p.metric_id = v_counter.id AND p.period_start < p_from
@@ -55,9 +57,10 @@ BEGIN
                          v_hour.simple)::energy.counter_state;
             IF NOT (p_walked AND v_hour.period_start < p_to) THEN
                 IF v_hour.simple THEN
-                    v_gap := CASE WHEN v_in.hwm IS NULL THEN 0 ELSE greatest(v_hour.first - v_in.hwm, 0) END;
+                    v_gap := CASE WHEN v_in.hwm IS NULL THEN 0 ELSE greatest(v_hour.gap_value - v_in.hwm, 0) END;
                     v_gap_from := v_in.hwm_ts;
-                    v_new.inc := greatest(v_hour.max - greatest(coalesce(v_in.hwm, v_hour.first), v_hour.first), 0);
+                    v_new.inc := greatest(v_hour.max - greatest(coalesce(v_in.hwm, v_hour.gap_value), v_hour.gap_value),
+                                          0);
                     v_new.hwm := greatest(coalesce(v_in.hwm, v_hour.max), v_hour.max);
                     IF v_in.hwm IS NOT NULL AND v_hour.max <= v_in.hwm THEN
                         v_new.hwm_ts := v_in.hwm_ts;
@@ -73,12 +76,18 @@ BEGIN
                     END IF;
                 ELSE
                     -- A reset or an implausible rise was judged from the state stored before it: walk the hour's
-                    -- first, highest and last readings from the state it has now, and keep the larger rise (a
-                    -- reset's count of the new meter is not in the knots; a rise judged implausible against a
-                    -- glitch is).
-                    v_knot := energy.counter_step(v_in, v_hour.first_ts, v_hour.first, v_counter.max_rise_per_hour);
+                    -- first reading, the one its step in ends at, its highest and its last from the state it has
+                    -- now, and keep the larger rise (a reset's count of the new meter is not in the knots; a rise
+                    -- judged implausible against a glitch is).
+                    v_knot := v_in;
+                    IF v_hour.first_ts < v_hour.gap_to THEN
+                        v_knot := energy.counter_step(v_knot, v_hour.first_ts, v_hour.first,
+                                                      v_counter.max_rise_per_hour);
+                    END IF;
+                    v_before := v_knot;
+                    v_knot := energy.counter_step(v_knot, v_hour.gap_to, v_hour.gap_value, v_counter.max_rise_per_hour);
                     v_gap := coalesce(v_knot.inc, 0);
-                    v_gap_from := energy.step_start(v_in, v_knot);
+                    v_gap_from := energy.step_start(v_before, v_knot);
                     v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.max, v_counter.max_rise_per_hour);
                     v_rise := v_knot.inc;
                     v_knot := energy.counter_step(v_knot, v_hour.last_ts, v_hour.last, v_counter.max_rise_per_hour);
@@ -86,7 +95,7 @@ BEGIN
                     v_new.hwm := greatest(v_hour.hwm, v_knot.hwm);
                 END IF;
                 UPDATE energy.counter_hour c
-                SET gap_in = v_gap, gap_from = v_gap_from, gap_to = v_hour.first_ts, rise = v_new.inc,
+                SET gap_in = v_gap, gap_from = v_gap_from, rise = v_new.inc,
                     hwm = v_new.hwm, hwm_ts = v_new.hwm_ts, low_since = v_new.low_since, low_first = v_new.low_first
                 WHERE c.metric_id = v_counter.id AND c.period_start = v_hour.period_start;
             END IF;
