@@ -321,3 +321,162 @@ def test_a_step_starting_just_before_the_hour_ends_takes_that_part_of_the_hour_f
     truth = house.between(local(2026, 6, 17), local(2026, 6, 18))
     assert truth == pytest.approx(2 * 0.3 + 50 / 60 * 0.3 + (8 * 60 + 10) / 60 * 6 + 4 * 2)
     assert flow_days(db, "produced_kwh")[date(2026, 6, 17)] == pytest.approx(truth, abs=0.01)
+
+
+# --- outages around DST nights, month ends, late spools ------------------------------------------------------------
+
+
+def outage_case(down: datetime, back: datetime, covered: list[tuple[datetime, datetime]], start: datetime,
+                end: datetime, every: timedelta = timedelta(minutes=10)):
+    """A house read every every from start to end but for [down, back), taking 0.6 kWh an hour in the outage's
+    uncovered time, a profile of its own in the covered spans (0.3 at night, 1.8 in the evening, 1.2 by day), 1.2
+    elsewhere: the house, the meter's readings and the portal's quarter hours of the covered spans."""
+    def rate(ts: datetime) -> float:
+        if any(a <= ts < b for a, b in covered):
+            return 0.3 if hour_of(ts) < 7 else 1.8 if hour_of(ts) >= 18 else 1.2
+        return 0.6 if down <= ts < back else 1.2
+    house = House(start, rate)
+    meter = [r for r in house.readings(start, end, MINUTE) if ((r[0] - start) % every == timedelta(0)
+             and not down < r[0] < back) or r[0] in (down, back)]
+    portal = [q for a, b in covered for q in house.quarters(a, b)]
+    return house, meter, portal
+
+
+def days_of(house: House, first: date, last: date) -> dict[date, float]:
+    """What the house took each local day from first to last."""
+    result, day = {}, first
+    while day <= last:
+        result[day] = house.between(local(*day.timetuple()[:3]), local(*(day + timedelta(days=1)).timetuple()[:3]))
+        day += timedelta(days=1)
+    return result
+
+
+def test_an_outage_over_the_autumn_night_that_the_portal_fills_for_the_25_hour_day(db):
+    # The collector is down from October 24 17:58 to October 26 12:03; the portal's October 25 has 100 quarter
+    # hours (02:00-03:00 twice). Imported after the cleanup.
+    covered = [(local(2026, 10, 25), local(2026, 10, 26))]
+    assert (covered[0][1] - covered[0][0]) == timedelta(hours=25)
+    house, meter, portal = outage_case(local(2026, 10, 24, 17, 58), local(2026, 10, 26, 12, 3), covered,
+                                       local(2026, 10, 24), local(2026, 10, 27, 1, 3))
+    assert len(portal) == 100
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, meter)
+    run_jobs(db, local(2026, 10, 29, 3))
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 10, 29, 4))
+    truth = days_of(house, date(2026, 10, 24), date(2026, 10, 26))
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    hours = flow_hours(db, "imported_kwh")
+    night = [hours[local(2026, 10, 25) + timedelta(hours=i)] for i in range(25)]
+    assert night[2] == night[3] == pytest.approx(0.3, abs=0.002)  # the two 02:00 hours, each its own
+    assert_consistent(db, "imported_kwh")
+
+
+def test_an_outage_over_the_spring_night_with_the_portal_on_both_sides(db):
+    # The collector is down from March 27 20:58 to March 30 09:03; the portal export covers March 27 and March 30
+    # (the user exported a week in which two days were still missing). The 23-hour March 29 and March 28 are known
+    # only from the meter's step.
+    covered = [(local(2026, 3, 27), local(2026, 3, 28)), (local(2026, 3, 30), local(2026, 3, 31))]
+    house, meter, portal = outage_case(local(2026, 3, 27, 20, 58), local(2026, 3, 30, 9, 3), covered,
+                                       local(2026, 3, 27), local(2026, 3, 31, 1, 3))
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, meter)
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 3, 31, 3))
+    truth = days_of(house, date(2026, 3, 27), date(2026, 3, 30))
+    assert truth[date(2026, 3, 29)] == pytest.approx(23 * 0.6)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    assert_consistent(db, "imported_kwh")
+
+
+def test_an_outage_over_a_month_end_with_the_portal_imported_after_the_month_was_stored(db):
+    # The collector is down from June 29 17:58 to July 2 12:03; the jobs run through it; on July 3 the month of
+    # June is stored. On August 3 the user imports the export of June 30 and July 1.
+    covered = [(local(2026, 6, 30), local(2026, 7, 2))]
+    house, meter, portal = outage_case(local(2026, 6, 29, 17, 58), local(2026, 7, 2, 12, 3), covered,
+                                       local(2026, 6, 1), local(2026, 7, 5, 0, 3), every=timedelta(minutes=30))
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, [r for r in meter if r[0] <= local(2026, 6, 29, 17, 58)])
+    run_jobs(db, local(2026, 7, 1, 3))
+    write(db, dsmr, [r for r in meter if r[0] > local(2026, 6, 29, 17, 58)])
+    run_jobs(db, local(2026, 7, 3, 3))
+    run_jobs(db, local(2026, 8, 3, 3))
+    down, back = local(2026, 6, 29, 17, 58), local(2026, 7, 2, 12, 3)
+    spread = house.between(down, back) * ((local(2026, 7, 1) - down) / (back - down))  # the even spread, for now
+    june = flow_days(db, "imported_kwh", "month")[date(2026, 6, 1)]
+    assert june == pytest.approx(house.between(local(2026, 6, 1), down) + spread, abs=0.005)
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 8, 3, 4))
+    truth = days_of(house, date(2026, 6, 28), date(2026, 7, 3))
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    months = flow_days(db, "imported_kwh", "month")
+    assert months[date(2026, 6, 1)] == pytest.approx(house.between(local(2026, 6, 1), local(2026, 7, 1)), abs=0.01)
+    assert_consistent(db, "imported_kwh")
+
+
+def test_the_spool_replayed_after_the_portal_import_and_the_cleanup(db):
+    # The collector's spool held July 1 17:58 to 22:00 (then the disk filled up); it is replayed on July 6, after
+    # the portal's July 2 was imported and the raw data of the outage cleaned. The evening is then known from the
+    # meter's own readings, and what is left of the step goes to July 3's morning.
+    house, meter, portal = outage_house()
+    spool = house.readings(DOWN + timedelta(minutes=2), local(2026, 7, 1, 22), timedelta(minutes=10))
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, meter)
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 7, 6, 3))
+    write(db, dsmr, spool)
+    run_jobs(db, local(2026, 7, 6, 4))
+    truth = outage_truth(house)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    hours = flow_hours(db, "imported_kwh")
+    assert [hours[local(2026, 7, 3, h)] for h in range(12)] == [pytest.approx(0.6, abs=0.002)] * 12
+    assert_consistent(db, "imported_kwh")
+
+
+@pytest.mark.parametrize("imported", [
+    pytest.param(local(2026, 7, 4, 3, 5), id="before the cleanup", marks=pytest.mark.xfail(strict=True, reason=(
+        "zeros give every outage hour a counter row whose step starts at the last good reading: the portal's hours "
+        "re-derive flows only up to the first stored hour after them (July 3 00:00), so July 3 01:00-11:00 keep "
+        "the even spread of the step (0.878 kWh each) beside the residual of the hours before: July 3 says 24.642 "
+        "kWh, the house took 21.57 (3.07 kWh counted twice)"))),
+    pytest.param(local(2026, 7, 6, 4, 5), id="after the cleanup", marks=pytest.mark.xfail(strict=True, reason=(
+        "as before the cleanup: July 3 says 24.642 kWh, the house took 21.57"))),
+])
+def test_zeros_from_the_lost_link_with_the_portal_imported_late(db, imported):
+    # The P1 port keeps answering through the outage, but the collector parses an empty telegram as 0 kWh every 10
+    # minutes; the portal's July 2 is imported after the outage was stored.
+    house, meter, portal = outage_house()
+    zeros = [(ts, 0.0) for ts in (DOWN + timedelta(minutes=10 * i + 2) for i in range(300)) if ts < BACK]
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, meter + zeros)
+    run_jobs(db, imported - timedelta(hours=1))
+    meter_hours = {s: r["delta"] for s, r in aggregates(db, "hour", dsmr).items()}
+    write(db, fluvius, portal)
+    run_jobs(db, imported)
+    truth = outage_truth(house)
+    imported_kwh = flow_days(db, "imported_kwh")
+    assert {d: imported_kwh[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    assert sum(imported_kwh.values()) == pytest.approx(meter[-1][1] - meter[0][1], abs=0.005)
+    assert {s: r["delta"] for s, r in aggregates(db, "hour", dsmr).items()} == {
+        s: pytest.approx(v, abs=1e-9) for s, v in meter_hours.items()}
+    assert_consistent(db, "imported_kwh")
+
+
+def test_zeros_from_the_lost_link_with_the_portal_there_first(db):
+    # As above, but the portal's July 2 is in the database before the meter's readings come back.
+    house, meter, portal = outage_house()
+    zeros = [(ts, 0.0) for ts in (DOWN + timedelta(minutes=10 * i + 2) for i in range(300)) if ts < BACK]
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, [r for r in meter + zeros if r[0] < local(2026, 7, 3, 8)])
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 7, 3, 8, 5))
+    write(db, dsmr, [r for r in meter + zeros if r[0] >= local(2026, 7, 3, 8)])
+    run_jobs(db, local(2026, 7, 4, 3, 5))
+    truth = outage_truth(house)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    assert_consistent(db, "imported_kwh")
