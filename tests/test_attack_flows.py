@@ -480,3 +480,101 @@ def test_zeros_from_the_lost_link_with_the_portal_there_first(db):
     imported = flow_days(db, "imported_kwh")
     assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
     assert_consistent(db, "imported_kwh")
+
+
+# --- gas, tariffs, a collector up for a minute, the inverter's zeros with the cloud's history ----------------------
+
+
+def test_hourly_gas_captures_lost_for_two_days_and_the_portals_gas_of_one(db):
+    # The gas meter's M-Bus link fails: the P1 telegram repeats the capture of July 1 18:00 until July 3 12:00 (so
+    # no new reading is stored). The portal's hourly gas of July 2 is imported on July 6. The heating takes 0.6 m3
+    # an hour in the outage's other hours.
+    down, back = local(2026, 7, 1, 18), local(2026, 7, 3, 12)
+    covered = [(local(2026, 7, 2), local(2026, 7, 3))]
+    house, meter, _ = outage_case(down, back, covered, local(2026, 7, 1), local(2026, 7, 4, 3),
+                                  every=timedelta(hours=1))
+    gas, portal = metric_id(db, "dsmr", "gas_volume"), metric_id(db, "fluvius", "gas_volume")
+    write(db, gas, meter)
+    run_jobs(db, local(2026, 7, 6, 3))
+    write(db, portal, house.quarters(*covered[0], every=timedelta(hours=1)))
+    run_jobs(db, local(2026, 7, 6, 4))
+    truth = days_of(house, date(2026, 7, 1), date(2026, 7, 3))
+    gas_days = flow_days(db, "gas_m3")
+    assert {d: gas_days[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    hours = flow_hours(db, "gas_m3")
+    assert [hours[local(2026, 7, 1, h)] for h in range(18, 24)] == [pytest.approx(0.6, abs=0.001)] * 6
+    assert_consistent(db, "gas_m3")
+
+
+def tariff(ts: datetime) -> int:
+    """The Belgian register in use: 1 (day) on weekdays 07:00-22:00, 2 (night) otherwise."""
+    wall = ts.astimezone(BRUSSELS)
+    return 1 if wall.weekday() < 5 and 7 <= wall.hour < 22 else 2
+
+
+def test_both_tariff_registers_over_an_outage_with_the_portal_in_the_middle(db):
+    # From Friday July 3 17:58 to Monday July 6 09:03 the collector is down; the portal's Saturday and Sunday are
+    # imported later (night tariff all weekend). Each register's increase over the outage is all there, and the
+    # portal's days are the portal's.
+    down, back = local(2026, 7, 3, 17, 58), local(2026, 7, 6, 9, 3)
+    covered = [(local(2026, 7, 4), local(2026, 7, 6))]
+    house, meter, portal = outage_case(down, back, covered, local(2026, 7, 3), local(2026, 7, 7, 0, 3))
+    registers = {}
+    for register in (1, 2):
+        consumption = House(local(2026, 7, 3), lambda ts, r=register: house.rate(ts) if tariff(ts) == r else 0.0)
+        readings = [(ts, consumption.reading(ts)) for ts, _ in meter]
+        registers[register] = consumption
+        write(db, metric_id(db, "dsmr", f"energy_import_t{register}"), readings)
+    run_jobs(db, local(2026, 7, 8, 3))
+    for register in (1, 2):
+        write(db, metric_id(db, "fluvius", f"energy_import_t{register}"),
+              [(ts, round(registers[register].between(ts, ts + timedelta(minutes=15)), 3)) for ts, _ in portal])
+    run_jobs(db, local(2026, 7, 8, 4))
+    for register, column in ((1, "imported_day_kwh"), (2, "imported_night_kwh")):
+        truth = days_of(registers[register], date(2026, 7, 3), date(2026, 7, 6))
+        got = flow_days(db, column)
+        assert sum(got[d] for d in truth) == pytest.approx(sum(truth.values()), abs=0.005), column
+        assert {d: got[d] for d in (date(2026, 7, 4), date(2026, 7, 5))} == {
+            d: pytest.approx(truth[d], abs=0.005) for d in (date(2026, 7, 4), date(2026, 7, 5))}, column
+        assert_consistent(db, column)
+
+
+def test_a_collector_up_for_one_reading_in_the_middle_of_the_outage(db):
+    # The collector is down from July 1 17:58, sends one reading at July 2 13:07 (a restart that failed again), and
+    # is back at July 3 12:03. The portal's July 2 is imported after the cleanup. Two steps, each partly covered.
+    house, meter, portal = outage_house()
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, [*meter, (local(2026, 7, 2, 13, 7), house.reading(local(2026, 7, 2, 13, 7)))])
+    run_jobs(db, local(2026, 7, 6, 3))
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 7, 6, 4))
+    truth = outage_truth(house)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    hours = flow_hours(db, "imported_kwh")
+    assert [hours[local(2026, 7, 3, h)] for h in range(12)] == [pytest.approx(0.6, abs=0.002)] * 12
+    assert_consistent(db, "imported_kwh")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "as with the meter's zeros: the history's hours re-derive flows only up to July 4 00:00, the first hour after "
+    "them with a counter row; July 4 01:00-05:00 keep the step's even spread (1.2 kWh each, at night): July 4 says "
+    "42.0 kWh, the panels made 36.0"))
+def test_the_dongles_zeros_with_the_clouds_hourly_history_imported_later(db):
+    # The SDongle answers 0 for energy_yield_total from July 1 18:05 to July 4 06:00 (the known SUN2000 glitch); on
+    # July 6 `ingest.fusionsolar --history` imports the hourly production of July 2 and 3. The panels make 3 kWh an
+    # hour from 06:00 to 18:00.
+    house = House(local(2026, 7, 1), lambda ts: 3.0 if 6 <= hour_of(ts) < 18 else 0.0, base=1000.0)
+    readings = house.readings(local(2026, 7, 1), local(2026, 7, 5, 1), timedelta(minutes=5))
+    down = local(2026, 7, 1, 18, 5), local(2026, 7, 4, 6)
+    inverter = metric_id(db, "sun2000", "energy_yield_total")
+    write(db, inverter, [(ts, 0.0 if down[0] <= ts < down[1] else v) for ts, v in readings])
+    run_jobs(db, local(2026, 7, 6, 3))
+    hours = [local(2026, 7, 2) + timedelta(hours=i) for i in range(48)]
+    write(db, metric_id(db, "fusionsolar", "energy_yield_hour"),
+          [(h, round(house.between(h, h + timedelta(hours=1)), 3)) for h in hours])
+    run_jobs(db, local(2026, 7, 6, 4))
+    produced = flow_days(db, "produced_kwh")
+    assert {d: produced[d] for d in days_of(house, date(2026, 7, 1), date(2026, 7, 4))} == {
+        d: pytest.approx(36.0, abs=0.005) for d in days_of(house, date(2026, 7, 1), date(2026, 7, 4))}
+    assert_consistent(db, "produced_kwh")
