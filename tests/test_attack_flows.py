@@ -7,9 +7,12 @@ rules."""
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from psycopg import sql
 
 from tests.database import aggregates, contents, metric_id, run_jobs, write
+from tests.pg import fresh_database
 from tests.readings import BRUSSELS, expected, local
 
 MINUTE = timedelta(minutes=1)
@@ -74,21 +77,27 @@ def all_flows(conn) -> list[tuple]:
                         "ORDER BY level, period_start").fetchall()
 
 
+COLUMN_FLOWS = {"imported_kwh": ("imported_t1", "imported_t2"), "imported_day_kwh": ("imported_t1",),
+                "imported_night_kwh": ("imported_t2",), "produced_kwh": ("produced",), "gas_m3": ("gas",)}
+
+
 def assert_consistent(conn, column: str) -> None:
-    """No hour below zero; days are the sums of their hours, the months stored the sums of their days."""
-    hours = conn.execute(sql.SQL("SELECT period_start, local_start, {} FROM energy.flows WHERE level = 'hour'").format(
-        sql.Identifier(column))).fetchall()
-    assert all(v is None or v >= 0 for _, _, v in hours), [h for h in hours if h[2] is not None and h[2] < 0]
-    by_day: dict[date, float] = {}
-    for _, start, v in hours:
-        by_day[start.date()] = by_day.get(start.date(), 0.0) + float(v or 0)
-    days = flow_days(conn, column)
-    assert days == {d: pytest.approx(by_day.get(d, 0.0), abs=0.002) for d in days}  # the days aggregated yet
-    by_month: dict[date, float] = {}
-    for d, v in days.items():
-        by_month[d.replace(day=1)] = by_month.get(d.replace(day=1), 0.0) + v
-    months = flow_days(conn, column, "month")  # the months aggregated yet (complete ones)
-    assert months == {d: pytest.approx(by_month[d], abs=0.005) for d in months}
+    """No hour of the column's flows below zero; the stored days are the sums of their hours, the stored months the
+    sums of their days (unrounded)."""
+    for flow in COLUMN_FLOWS[column]:
+        derived = metric_id(conn, "flow", flow)
+        hours = {s: r["delta"] for s, r in aggregates(conn, "hour", derived).items()}
+        assert [s for s, v in hours.items() if v < -1e-9] == [], flow
+        by_day: dict[date, float] = {}
+        for s, v in hours.items():
+            by_day[s.astimezone(BRUSSELS).date()] = by_day.get(s.astimezone(BRUSSELS).date(), 0.0) + v
+        days = {s.astimezone(BRUSSELS).date(): r["delta"] for s, r in aggregates(conn, "day", derived).items()}
+        assert days == {d: pytest.approx(by_day.get(d, 0.0), abs=1e-6) for d in days}, flow
+        by_month: dict[date, float] = {}
+        for d, v in days.items():
+            by_month[d.replace(day=1)] = by_month.get(d.replace(day=1), 0.0) + v
+        months = {s.astimezone(BRUSSELS).date(): r["delta"] for s, r in aggregates(conn, "month", derived).items()}
+        assert months == {d: pytest.approx(by_month.get(d, 0.0), abs=1e-6) for d in months}, flow
 
 
 # --- a live-meter outage that the portal fills in part ------------------------------------------------------------
@@ -578,3 +587,62 @@ def test_the_dongles_zeros_with_the_clouds_hourly_history_imported_later(db):
     assert {d: produced[d] for d in days_of(house, date(2026, 7, 1), date(2026, 7, 4))} == {
         d: pytest.approx(36.0, abs=0.005) for d in days_of(house, date(2026, 7, 1), date(2026, 7, 4))}
     assert_consistent(db, "produced_kwh")
+
+
+# --- any outages, any portal spans, any arrival order ---------------------------------------------------------------
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, phases=[Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_outages_and_portal_spans_add_up_to_the_meter(pg_server, template, data):
+    # The house takes a different amount each hour; the meter is read every 10 minutes from July 1
+    # to July 6 but for one or two outages; the portal gives quarter hours of one or two spans; meter readings and
+    # portal spans arrive in batches with the jobs run at random times, some after the cleanup. The days July 1-5
+    # add up to the meter's increase, no hour is below zero, days add up to the months.
+    rates = data.draw(st.lists(st.sampled_from([0.0, 0.2, 0.5, 1.2, 2.4, 3.6]), min_size=24 * 6, max_size=24 * 6))
+    start = local(2026, 7, 1)
+    house = House(start, lambda ts: rates[int((ts - start) / timedelta(hours=1))])
+    minutes = st.integers(6 * 60, 4 * 24 * 60 + 18 * 60)  # within July 1 06:00 and July 5 18:00
+    outages = [sorted(data.draw(st.tuples(minutes, minutes))) for _ in range(data.draw(st.integers(1, 2)))]
+    meter = [r for r in house.readings(start, local(2026, 7, 6), timedelta(minutes=10))
+             if not any(a < (r[0] - start) / MINUTE < b for a, b in outages)]
+    quarters = st.integers(0, 5 * 96)
+    spans = [sorted(data.draw(st.tuples(quarters, quarters))) for _ in range(data.draw(st.integers(1, 2)))]
+    portal = sorted({q for a, b in spans for q in house.quarters(start + a * timedelta(minutes=15),
+                                                                 start + b * timedelta(minutes=15))})
+    batches = [("meter", part) for part in (meter[: len(meter) // 2], meter[len(meter) // 2:])] + [
+        ("portal", portal)]
+    order = data.draw(st.permutations(batches))
+    with fresh_database(pg_server, template) as db:
+        ids = {"meter": metric_id(db, "dsmr", "energy_import_t1"), "portal": metric_id(db, "fluvius",
+                                                                                        "energy_import_t1")}
+        clock = local(2026, 7, 1)
+        for name, readings in order:
+            write(db, ids[name], readings)
+            clock += timedelta(hours=data.draw(st.integers(1, 72)))
+            run_jobs(db, clock)
+        run_jobs(db, local(2026, 8, 3, 3))
+        imported = flow_days(db, "imported_kwh")
+        days = [date(2026, 7, d) for d in range(1, 6)]
+        assert sum(imported.get(d, 0.0) for d in days) == pytest.approx(meter[-1][1] - meter[0][1], abs=0.01)
+        assert_consistent(db, "imported_kwh")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hour_flows gives the 17:00 hour to the portal (the meter's outage step touches it) though the portal has only "
+    "3 of its 4 quarters: the 0.3 kWh of 17:15-17:30 that the meter read is lost: July 1 says 24.88 kWh, the house "
+    "took 25.18 (and July 3 21.561 for 21.57, the 3-quarter hour taken as even for 17:58-18:00); found by the "
+    "property test above with more examples: a portal span starting at 06:30 lost the meter's 1.2 kWh of 06:00-06:30"))
+def test_an_empty_quarter_in_the_portals_hour_where_the_outage_starts(db):
+    # The portal's export of July 1 and 2 has an empty cell at July 1 17:15 (Fluvius had no reading of that
+    # quarter); the collector is down from 17:58. The meter read 17:00-17:58 itself.
+    house, meter, _ = outage_house()
+    portal = [q for q in house.quarters(local(2026, 7, 1), local(2026, 7, 3)) if q[0] != local(2026, 7, 1, 17, 15)]
+    dsmr, fluvius = metric_id(db, "dsmr", "energy_import_t1"), metric_id(db, "fluvius", "energy_import_t1")
+    write(db, dsmr, meter)
+    write(db, fluvius, portal)
+    run_jobs(db, local(2026, 7, 4, 3))
+    truth = outage_truth(house)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
