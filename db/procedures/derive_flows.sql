@@ -5,26 +5,25 @@
 -- portal fills for one of its days, two solar sources with overlapping gaps) gives the hours it wins what is left
 -- of its increase once the other source's figures for the rest of its time are taken out, in proportion to time,
 -- rather than its even spread: what the meter counted is kept, and nothing is counted twice. Shorter steps first,
--- so that a longer one sees what a shorter one left.
-CREATE OR REPLACE PROCEDURE energy.derive_flows(p_from timestamptz, p_to timestamptz)
+-- so that a longer one sees what a shorter one left. The hours of such a step depend on each other, so the range
+-- grows to cover every one that touches it (the range derived is returned).
+CREATE OR REPLACE PROCEDURE energy.derive_flows(INOUT p_from timestamptz, INOUT p_to timestamptz)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_tz text := energy.time_zone();
     v_step record;
+    v_from timestamptz;
+    v_to timestamptz;
 BEGIN
-    DELETE FROM energy.agg_hour a USING energy.metric m
-    WHERE m.id = a.metric_id AND m.source = 'flow' AND a.period_start >= p_from AND a.period_start < p_to;
-    INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
-                                 first_ts, last_ts, delta, estimated)
-    SELECT f.id, c.period_start, c.period_start + interval '1 hour', 1, c.delta, c.delta, c.delta, c.delta, c.delta,
-           c.delta, c.period_start, c.period_start, c.delta, c.estimated
-    FROM energy.hour_flows(p_from, p_to) c
-    JOIN energy.metric f ON f.source = 'flow' AND f.name = c.flow;
-
-    FOR v_step IN
+    CREATE TEMP TABLE IF NOT EXISTS long_step ON COMMIT DROP AS
         SELECT r.flow, f.id AS flow_id, r.source, r.priority, c.gap_in, c.gap_from, c.gap_to
+        FROM energy.flow_rule r, energy.metric f, energy.counter_hour c WITH NO DATA;
+    LOOP
+        TRUNCATE long_step;
+        INSERT INTO long_step
+        SELECT r.flow, f.id, r.source, r.priority, c.gap_in, c.gap_from, c.gap_to
         FROM energy.flow_rule r
         JOIN energy.metric m ON m.source = r.source AND m.name = r.metric AND m.kind = 'counter'
         JOIN energy.metric f ON f.source = 'flow' AND f.name = r.flow
@@ -35,8 +34,26 @@ BEGIN
           -- does not
           AND c.period_start <= coalesce((SELECT min(n.period_start) FROM energy.counter_hour n
                                           WHERE n.metric_id = m.id AND n.period_start >= p_to
-                                            AND (n.gap_from >= p_to OR n.gap_from IS NULL)), 'infinity')
-        ORDER BY c.gap_to - c.gap_from
+                                            AND (n.gap_from >= p_to OR n.gap_from IS NULL)), 'infinity');
+        SELECT least(p_from, min(date_trunc('hour', gap_from, v_tz))),
+               greatest(p_to, max(date_trunc('hour', gap_to - interval '1 microsecond', v_tz) + interval '1 hour'))
+        INTO v_from, v_to
+        FROM long_step;
+        EXIT WHEN v_from = p_from AND v_to = p_to;
+        p_from := v_from;
+        p_to := v_to;
+    END LOOP;
+
+    DELETE FROM energy.agg_hour a USING energy.metric m
+    WHERE m.id = a.metric_id AND m.source = 'flow' AND a.period_start >= p_from AND a.period_start < p_to;
+    INSERT INTO energy.agg_hour (metric_id, period_start, period_end, n, sum, avg, min, max, first, last,
+                                 first_ts, last_ts, delta, estimated)
+    SELECT f.id, c.period_start, c.period_start + interval '1 hour', 1, c.delta, c.delta, c.delta, c.delta, c.delta,
+           c.delta, c.period_start, c.period_start, c.delta, c.estimated
+    FROM energy.hour_flows(p_from, p_to) c
+    JOIN energy.metric f ON f.source = 'flow' AND f.name = c.flow;
+
+    FOR v_step IN SELECT * FROM long_step ORDER BY gap_to - gap_from
     LOOP
         WITH hours AS (
             SELECT w.period_start AS start, w.source = v_step.source AND w.priority = v_step.priority AS own,
