@@ -143,37 +143,6 @@ def test_today_so_far_with_the_inverter_back_after_the_cloud_filled_its_hours(db
     assert float(history[0]) == pytest.approx(after(inverter_alone, yesterday), abs=0.11)
 
 
-def test_today_so_far_with_both_solar_sources_back_from_overlapping_gaps(db):
-    # FusionSolar's upload failed from five to three hours ago; the SUN2000 collector lost the inverter four hours
-    # ago and is back a minute ago; the hourly job ran on time. The panels made 1.2 kWh an hour until four hours
-    # ago, 3.0 since, and both sources read the same register: so far today is what the panels made after local
-    # midnight, counted once.
-    inverter = metric_id(db, "sun2000", "energy_yield_total")
-    cloud = metric_id(db, "fusionsolar", "energy_yield_total")
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    sunny = now - timedelta(hours=4)
-
-    def register(first: datetime, last: datetime) -> list[tuple[datetime, float]]:
-        times = [first + timedelta(minutes=5 * i) for i in range(int((last - first) / timedelta(minutes=5)) + 1)]
-        return [(ts, round(8000.0 + 1.2 * min(ts - sunny, timedelta(0)) / timedelta(hours=1)
-                           + 3.0 * max(ts - sunny, timedelta(0)) / timedelta(hours=1), 4)) for ts in times]
-    gap = now - timedelta(hours=5), now - timedelta(hours=3)
-    write(db, cloud, [r for r in register(now - timedelta(hours=8), now - timedelta(minutes=5))
-                      if not gap[0] <= r[0] < gap[1]])
-    write(db, inverter, register(now - timedelta(hours=8), sunny))
-    run_jobs(db, now - timedelta(minutes=2), "aggregate_hours")
-    write(db, inverter, register(now - timedelta(minutes=1), now - timedelta(minutes=1)))
-    readings = register(now - timedelta(hours=8), now - timedelta(minutes=1))
-    midnight = local_period(now, "day")
-    produced = db.execute("SELECT produced_kwh FROM energy.flows WHERE level = 'today'").fetchone()[0]
-    assert float(produced) == pytest.approx(after(readings, midnight), abs=0.26)  # the cloud's last 5 minutes
-    # yesterday and today in the history, whatever the hour (just after midnight the gaps were yesterday's)
-    yesterday = local_period(midnight - timedelta(hours=1), "day")
-    history = db.execute("SELECT sum(produced_kwh) FROM energy.history('day', %s, %s)", (
-        yesterday.astimezone(BRUSSELS).date(), midnight.astimezone(BRUSSELS).date() + timedelta(days=1))).fetchone()
-    assert float(history[0]) == pytest.approx(after(readings, yesterday), abs=0.26)
-
-
 def test_an_outage_over_midnight_is_shared_between_yesterday_and_today_before_and_after_the_jobs(db):
     # The P1 collector loses the database at 22:00 yesterday (local) and is back a minute ago; pg_cron ran every
     # hour meanwhile, so yesterday is stored without the outage. The meter counted 0.9 kWh an hour all along.
