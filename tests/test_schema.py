@@ -103,6 +103,8 @@ def test_every_plpgsql_function_passes_plpgsql_check(db):
     db.execute("CREATE TEMP TABLE recomputed_hour AS SELECT * FROM energy.hour_aggregates(now(), now(), 'UTC')")
     db.execute("CREATE TEMP TABLE fresh_hour AS SELECT * FROM energy.hour_aggregates(now(), now(), 'UTC')")
     db.execute("CREATE TEMP TABLE merged_pair (metric_id integer, hour timestamptz)")
+    db.execute("CREATE TEMP TABLE long_step (flow text, flow_id integer, source text, priority integer, "
+               "gap_in double precision, gap_from timestamptz, gap_to timestamptz)")
     problems = []
     for routine, is_trigger in routines:
         # the trigger reads its transition table "inserted" of energy.raw_reading
