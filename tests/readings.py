@@ -88,3 +88,12 @@ def expected(readings: list[tuple[datetime, float]], level: str, counter: bool) 
         end = period_end(start, level)
         row["estimated"] = any(start <= hour < end for hour in estimated_hours)
     return result
+
+
+def after(readings: list[tuple[datetime, float]], since: datetime) -> float:
+    """What a counter rose after since: every step between readings, the part of it after since."""
+    total = 0.0
+    for (t0, v0), (t1, v1) in pairwise(sorted(readings)):
+        if t1 > since:
+            total += (v1 - v0) * (t1 - max(t0, since)).total_seconds() / (t1 - t0).total_seconds()
+    return total

@@ -4,7 +4,6 @@ steps spread (spread_counter_steps). Inputs are shaped like real devices; every 
 hand or by Python with zoneinfo, never by the engine's own rules."""
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,16 +12,7 @@ from psycopg import sql
 
 from tests.database import aggregates, metric_id, run_jobs, write
 from tests.pg import fresh_database
-from tests.readings import BRUSSELS, expected, local, local_period
-
-
-def after(readings: list[tuple[datetime, float]], since: datetime) -> float:
-    """What a counter rose after since: every step between readings, the part of it after since."""
-    total = 0.0
-    for (t0, v0), (t1, v1) in pairwise(sorted(readings)):
-        if t1 > since:
-            total += (v1 - v0) * (t1 - max(t0, since)).total_seconds() / (t1 - t0).total_seconds()
-    return total
+from tests.readings import BRUSSELS, after, expected, local, local_period
 
 
 def flows(conn, level: str, column: str) -> dict[date, float]:
@@ -220,16 +210,22 @@ def test_a_new_export_register_reading_zero_all_night_counts_its_first_watt_hour
     assert exported == {date(2026, 4, 14): pytest.approx(1.2), date(2026, 4, 15): pytest.approx(4.804)}
 
 
-def test_days_of_zeros_from_the_dongle_are_no_readings(db):
-    # The SDongle loses the inverter on July 1 at 18:05 and answers 0 until July 4 05:55; the register then reads
-    # on. The panels made 3 kWh an hour from 06:00 to 18:00 every day. Zeros carry no information: the figures must
-    # be those of the same days with no readings between July 1 18:00 and July 4 06:00.
-    yield_total = metric_id(db, "sun2000", "energy_yield_total")
+def three_kw_days() -> list[tuple[datetime, float]]:
+    """July 1-4 of an inverter's yield register read every 5 minutes, the panels making 3 kWh an hour 06:00-18:00."""
     readings, value = [], 1000.0
     for i in range(4 * 288):
         ts = local(2026, 7, 1) + timedelta(minutes=5 * i)
         readings.append((ts, round(value, 3)))
         value += 0.25 if 6 <= ts.astimezone(BRUSSELS).hour < 18 else 0.0
+    return readings
+
+
+def test_days_of_zeros_from_the_dongle_are_no_readings(db):
+    # The SDongle loses the inverter on July 1 at 18:05 and answers 0 until July 4 05:55; the register then reads
+    # on. The panels made 3 kWh an hour from 06:00 to 18:00 every day. Zeros carry no information: the figures must
+    # be those of the same days with no readings between July 1 18:00 and July 4 06:00.
+    yield_total = metric_id(db, "sun2000", "energy_yield_total")
+    readings = three_kw_days()
     down = local(2026, 7, 1, 18, 5), local(2026, 7, 4, 6)
     write(db, yield_total, [(ts, 0.0 if down[0] <= ts < down[1] else v) for ts, v in readings])
     run_jobs(db, local(2026, 7, 6, 3))
@@ -243,11 +239,7 @@ def test_zeros_ending_within_an_hour_are_no_readings_either(db):
     # As above, but the register reads on at 06:25 on July 4, the hour starting with five zeros: every hour holds
     # what it holds with no readings at all between July 1 18:00 and 06:25 (the step spread in proportion to time).
     yield_total = metric_id(db, "sun2000", "energy_yield_total")
-    readings, value = [], 1000.0
-    for i in range(4 * 288):
-        ts = local(2026, 7, 1) + timedelta(minutes=5 * i)
-        readings.append((ts, round(value, 3)))
-        value += 0.25 if 6 <= ts.astimezone(BRUSSELS).hour < 18 else 0.0
+    readings = three_kw_days()
     down = local(2026, 7, 1, 18, 5), local(2026, 7, 4, 6, 25)
     write(db, yield_total, [(ts, 0.0 if down[0] <= ts < down[1] else v) for ts, v in readings])
     run_jobs(db, local(2026, 7, 6, 3))

@@ -130,6 +130,16 @@ def outage_truth(house: House) -> dict[date, float]:
     return {date(2026, 7, d): house.between(local(2026, 7, d), local(2026, 7, d + 1)) for d in (1, 2, 3)}
 
 
+def assert_outage_days(db, house: House) -> None:
+    """July 1-3 imported what the house took, July 3's morning its 0.6 kWh an hour, and the flows add up."""
+    truth = outage_truth(house)
+    imported = flow_days(db, "imported_kwh")
+    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
+    hours = flow_hours(db, "imported_kwh")
+    assert [hours[local(2026, 7, 3, h)] for h in range(12)] == [pytest.approx(0.6, abs=0.002)] * 12
+    assert_consistent(db, "imported_kwh")
+
+
 def test_the_portal_imported_days_after_the_outage_was_stored_and_cleaned(db):
     # pg_cron runs through the outage; the meter comes back; on July 6 (raw of July 1-4 gone) the user imports the
     # export of July 2. The days must then be what the house took, and the meter's increase must be all there.
@@ -438,12 +448,7 @@ def test_the_spool_replayed_after_the_portal_import_and_the_cleanup(db):
     run_jobs(db, local(2026, 7, 6, 3))
     write(db, dsmr, spool)
     run_jobs(db, local(2026, 7, 6, 4))
-    truth = outage_truth(house)
-    imported = flow_days(db, "imported_kwh")
-    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
-    hours = flow_hours(db, "imported_kwh")
-    assert [hours[local(2026, 7, 3, h)] for h in range(12)] == [pytest.approx(0.6, abs=0.002)] * 12
-    assert_consistent(db, "imported_kwh")
+    assert_outage_days(db, house)
 
 
 @pytest.mark.parametrize("imported", [
@@ -554,12 +559,7 @@ def test_a_collector_up_for_one_reading_in_the_middle_of_the_outage(db):
     run_jobs(db, local(2026, 7, 6, 3))
     write(db, fluvius, portal)
     run_jobs(db, local(2026, 7, 6, 4))
-    truth = outage_truth(house)
-    imported = flow_days(db, "imported_kwh")
-    assert {d: imported[d] for d in truth} == {d: pytest.approx(v, abs=0.005) for d, v in truth.items()}
-    hours = flow_hours(db, "imported_kwh")
-    assert [hours[local(2026, 7, 3, h)] for h in range(12)] == [pytest.approx(0.6, abs=0.002)] * 12
-    assert_consistent(db, "imported_kwh")
+    assert_outage_days(db, house)
 
 
 def test_the_dongles_zeros_with_the_clouds_hourly_history_imported_later(db):

@@ -6,13 +6,12 @@ so the truth of a series with glitches is the proportional spread of the series 
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from itertools import pairwise
 
 import pytest
 
 from tests.database import aggregates, contents, metric_id, run_jobs, write
 from tests.pg import fresh_database
-from tests.readings import BRUSSELS, expected, local, local_period
+from tests.readings import BRUSSELS, after, expected, local, local_period
 
 
 def deltas(db, level: str, metric: int) -> dict[datetime, float]:
@@ -24,15 +23,6 @@ def truth(readings: list[tuple[datetime, float]], level: str) -> dict[datetime, 
     """The deltas a person reckons for good readings: every step spread over the periods it spans by time."""
     return {start: pytest.approx(row["delta"], abs=1e-6)
             for start, row in expected(readings, level, counter=True).items() if abs(row["delta"]) > 1e-9}
-
-
-def after(readings: list[tuple[datetime, float]], since: datetime) -> float:
-    """What a counter rose after since: every step between readings, the part of it after since."""
-    total = 0.0
-    for (t0, v0), (t1, v1) in pairwise(sorted(readings)):
-        if t1 > since:
-            total += (v1 - v0) * (t1 - max(t0, since)).total_seconds() / (t1 - t0).total_seconds()
-    return total
 
 
 def check_invariants(db, metric: int, good: list[tuple[datetime, float]]) -> None:
