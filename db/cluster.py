@@ -233,9 +233,9 @@ def stop(cluster: LocalCluster) -> None:
 
 def main(argv: list[str]) -> int:
     """python -m db.cluster start|stop|status|url|psql."""
-    command = argv[0] if argv else "status"
-    if command not in ("start", "stop", "status", "url", "psql"):
-        raise ClusterError("usage: python -m db.cluster start|stop|status|url|psql")
+    parser = cli.Parser(prog="python -m db.cluster", description="The local PostgreSQL cluster of make run.")
+    parser.add_argument("command", nargs="?", choices=("start", "stop", "status", "url", "psql"), default="status")
+    command = parser.parse_args(argv).command
     settings.load_dotenv()
     if command == "psql" and settings.text("DATABASE_URL"):
         os.execvp("psql", ["psql", settings.database_url()])

@@ -5,7 +5,6 @@ a checksum refuses a migration edited after it was applied. The repeatable objec
 views, grants) are re-applied together whenever any of them changed.
 """
 
-import argparse
 import contextlib
 import hashlib
 import time
@@ -290,7 +289,7 @@ def migrate(url: str, schedule: bool = True, atomic: bool = False, drop_dependen
 
 def main(argv: list[str] | None = None) -> int:
     """Migrate DATABASE_URL, or the local cluster (started for the occasion) when it is not set."""
-    parser = argparse.ArgumentParser(prog="python -m db.migrate", description="Bring the database up to date.")
+    parser = cli.Parser(prog="python -m db.migrate", description="Bring the database up to date.")
     parser.add_argument("--drop-dependents", action="store_true",
                         help="drop objects outside the energy schema that depend on the views and functions being "
                              "rebuilt (by default make migrate refuses and names them)")

@@ -5,7 +5,6 @@ through the ingest role. A reading already stored is kept as it is, so importing
 overlap, changes nothing. The readings are amounts of source fluvius, used wherever the live meter has no data.
 """
 
-import argparse
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -63,7 +62,7 @@ def describe(file: File) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Import the files named on the command line; a clear one-line error per bad file and nothing imported."""
     settings.load_dotenv()
-    parser = argparse.ArgumentParser(prog="python -m ingest.fluvius", epilog=HOW,
+    parser = cli.Parser(prog="python -m ingest.fluvius", epilog=HOW,
                                      description="Import the CSV exports of the Mijn Fluvius portal as history.")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a CSV export of the portal")
     parser.add_argument("--database-url", action=options.EnvDefault, env="INGEST_DATABASE_URL",

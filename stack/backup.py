@@ -7,7 +7,6 @@ and a dump needs pg_dump, a program, whose file must land on this machine even w
 So the nightly backup is a systemd timer (brs5-energy-backup.timer) running `python -m stack.backup nightly`.
 """
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -59,8 +58,9 @@ def run(command: list[str], url: str | None = None) -> str:
         command = [*command, "--dbname", make_conninfo(**params)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        raise BackupError(f"{Path(command[0]).name} failed: {lines[-1] if lines else 'no output'}")
+        lines = [line.strip() for line in (result.stderr or result.stdout).strip().splitlines()]
+        errors = [line for line in lines if "error:" in line]  # not the hints that follow it
+        raise BackupError(f"{Path(command[0]).name} failed: {(errors or lines or ['no output'])[-1]}")
     return result.stdout
 
 
@@ -136,7 +136,7 @@ def database_url(backup: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """python -m stack.backup dump [--raw] [--dir D] | restore FILE | nightly."""
-    parser = argparse.ArgumentParser(description="Back up and restore what cannot be rebuilt.")
+    parser = cli.Parser(prog="python -m stack.backup", description="Back up and restore what cannot be rebuilt.")
     commands = parser.add_subparsers(dest="command", required=True)
     dump_command = commands.add_parser("dump", help="write a dated dump (make backup)")
     dump_command.add_argument("--raw", action="store_true", help="with the raw readings (RAW=1)")

@@ -5,6 +5,7 @@ status, backup, restore, install and upgrade, the system packages) runs its main
 SIGTERM stop the program the way Ctrl-C does.
 """
 
+import argparse
 import signal
 import sys
 from collections.abc import Callable
@@ -22,6 +23,19 @@ class ExpectedError(Exception):
 # Errors that come from the environment rather than from the code: what the database says (unreachable, a missing
 # privilege or extension), a port in use, a file that cannot be written.
 EXPECTED = (ExpectedError, psycopg.Error, OSError)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (an ExpectedError), not usage and exit."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise instead of printing usage: run() prints one line."""
+        raise ExpectedError(f"{message} (see --help)")
+
+
+def no_arguments(prog: str, description: str) -> None:
+    """The command line of a program that takes none: --help says what it does, anything else is refused."""
+    Parser(prog=prog, description=description).parse_args()
 
 
 def one_line(error: BaseException) -> str:

@@ -194,6 +194,8 @@ def catch_up(url: str) -> None:
 
 def main() -> int:
     """Run everything until a stop signal, then stop what was started."""
+    cli.no_arguments("python -m stack.run", "make run: the local database, the simulators, the collectors and the "
+                     "dashboard, until Ctrl-C.")
     settings.load_dotenv()
     url = settings.setting("DATABASE_URL", settings.connection_url)
     with only_run():

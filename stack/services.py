@@ -9,7 +9,6 @@ import importlib
 import os
 import shlex
 import subprocess
-import sys
 from collections.abc import Callable
 
 import psycopg
@@ -207,11 +206,12 @@ def upgrade_command() -> None:
 def main(argv: list[str] | None = None) -> int:
     """python -m stack.services install|uninstall|upgrade."""
     commands = {"install": install, "uninstall": uninstall, "upgrade": upgrade_command}
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0] not in commands:
-        raise settings.ConfigError(f"usage: python -m stack.services {'|'.join(commands)}")
+    parser = cli.Parser(prog="python -m stack.services",
+                        description="Install, remove or upgrade the systemd services of an installation.")
+    parser.add_argument("command", choices=commands)
+    command = parser.parse_args(argv).command
     load_configuration()
-    commands[argv[0]]()
+    commands[command]()
     return 0
 
 

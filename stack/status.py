@@ -68,6 +68,8 @@ def lines(report: dict, spools: Path) -> list[str]:
 
 def main() -> int:
     """Print the status."""
+    cli.no_arguments("python -m stack.status", "make status: what runs, how fresh the data is, what needs "
+                     "attention (exit 1 when something does).")
     services.load_configuration()
     url = settings.database_url("energy_web")
     spools = health.spool_dir()

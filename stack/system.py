@@ -3,7 +3,6 @@
 import os
 import shutil
 import subprocess
-import sys
 
 from stack import cli
 
@@ -43,4 +42,9 @@ def ensure(packages: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    cli.run(lambda: ensure(TEST_PACKAGES if sys.argv[1:] == ["test"] else RUN_PACKAGES))
+    def main() -> None:
+        """Install what is missing of the Debian packages to run (or to test) the project."""
+        parser = cli.Parser(prog="python -m stack.system", description=main.__doc__)
+        parser.add_argument("purpose", nargs="?", choices=("run", "test"), default="run")
+        ensure(TEST_PACKAGES if parser.parse_args().purpose == "test" else RUN_PACKAGES)
+    cli.run(main)

@@ -133,3 +133,12 @@ def test_a_dump_of_a_newer_release_or_not_a_dump_is_refused(db_url, empty_db_url
     assert len(result.stderr.splitlines()) == 1
     with psycopg.connect(empty_db_url) as conn:
         assert conn.execute("SELECT to_regnamespace('energy')").fetchone()[0] is None
+
+
+
+def test_a_dump_of_a_database_that_is_down_says_why_not_the_hint(tmp_path):
+    # libpq's reason comes first, its hint ("Is the server running ...?") on the next line: the line kept is the error
+    with pytest.raises(backup.BackupError) as refused:
+        backup.dump("postgresql://postgres@127.0.0.1:1/energy", tmp_path)
+    assert str(refused.value).startswith(
+        'pg_dump failed: pg_dump: error: connection to server at "127.0.0.1", port 1 failed')

@@ -68,6 +68,24 @@ def test_every_entry_point_reports_a_bad_settings_file_in_one_line(module, args,
     assert result.stderr == f"error: {dotenv}:2: expected KEY=VALUE, got 'this is not a setting'\n"
 
 
+@pytest.mark.parametrize("module", [*ENTRY_POINTS, *(module for module, _ in WITH_ARGUMENTS), "stack.system"])
+def test_every_program_answers_help_and_refuses_an_unknown_option_in_one_line(module):
+    helped = run(module, "--help")
+    assert (helped.returncode, helped.stderr) == (0, "")
+    assert helped.stdout.startswith("usage: ")
+    refused = run(module, "--no-such-option", **DEVICES)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("error: ") and refused.stderr.endswith(" (see --help)\n")
+    assert refused.stderr.count("\n") == 1
+
+
+def test_a_dashboard_host_that_does_not_resolve_is_one_line():
+    result = run("web", WEB_HOST="no-such-host.invalid")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: WEB_HOST 'no-such-host.invalid': no address to listen on")
+    assert result.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(("module", "args"), [
     ("ingest.dsmr", []), ("ingest.sun2000", []), ("ingest.fusionsolar", []), ("web", []), ("db.migrate", []),
     ("stack.run", []), ("db.cluster", ["psql"]), ("ingest.fluvius", ["export.csv"]), ("stack.backup", ["dump"]),

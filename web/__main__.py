@@ -30,15 +30,19 @@ def streams_closed_first(hub, shutdown):
 
 def main() -> int:
     """Serve until stopped."""
+    cli.no_arguments("python -m web", "Serve the dashboard (settings: WEB_HOST, WEB_PORT, WEB_PASSWORD; see README).")
     settings.load_dotenv()
     host = settings.setting("WEB_HOST", default="127.0.0.1")
     port = settings.setting("WEB_PORT", settings.port, 8080)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     hub = app.extensions["live"]
-    server = waitress.create_server(app, host=host, port=port, threads=db.POOL_SIZE + hub.max_streams,
-                                    ident="brs5-energy", connection_limit=CONNECTION_LIMIT, asyncore_use_poll=True,
-                                    channel_timeout=IDLE_SECONDS)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=db.POOL_SIZE + hub.max_streams,
+                                        ident="brs5-energy", connection_limit=CONNECTION_LIMIT,
+                                        asyncore_use_poll=True, channel_timeout=IDLE_SECONDS)
+    except ValueError as error:  # waitress: a host name that does not resolve
+        raise settings.ConfigError(f"WEB_HOST {host!r}: no address to listen on ({error})") from None
     server.task_dispatcher.shutdown = streams_closed_first(hub, server.task_dispatcher.shutdown)
     print(f"dashboard: http://{host}:{port}/", flush=True)
     try:
