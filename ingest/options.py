@@ -12,7 +12,7 @@ from typing import Any
 
 from ingest.spool import SpoolInUse
 from ingest.writer import SPOOL_CAP_MB, WRITE_TIMEOUT, Writer
-from stack import settings
+from stack import cli, settings
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # What a plain int or float type says about a value it cannot read.
@@ -54,17 +54,13 @@ class EnvDefault(argparse.Action):
         setattr(namespace, self.dest, settings.checked(self.name, values, self.check))
 
 
-class Parser(argparse.ArgumentParser):
-    """An argument parser with --log-level whose errors are one line (settings.ConfigError), not usage and exit."""
+class Parser(cli.Parser):
+    """The one-line-error argument parser of every program, with --log-level."""
 
     def __init__(self, description: str):
         super().__init__(description=description)
         self.add_argument("--log-level", action=EnvDefault, env="LOG_LEVEL", default="INFO", type=str.upper,
                           choices=LOG_LEVELS, help="how much to log (any case)")
-
-    def error(self, message: str):
-        """Raise instead of printing usage: the entry point's wrapper prints one line."""
-        raise settings.ConfigError(f"{message} (see --help)")
 
 
 def parser(description: str) -> Parser:
